@@ -1,0 +1,1 @@
+//! The one integration-test binary (one link on a two-core machine).
