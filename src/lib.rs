@@ -1,4 +1,18 @@
 //! cogsynth: synthesizes CloudFormation for browser and mobile apps on AWS IoT Core behind
 //! Cognito identity pools.
+//!
+//! The pipeline, one module per stage: [`source`] (YAML with positions) → [`spec`] (schema and
+//! typed model) → [`check`] (meaning) → [`policy`] (MQTT grants) → [`cfn`] (template model,
+//! build, emit) → [`output`] (atomic writes, `--check`). [`synth`] drives it for the CLI.
 
+pub mod cfn;
+pub mod check;
+pub mod cli;
+pub mod diag;
 pub mod lambda;
+pub mod mqtt;
+pub mod output;
+pub mod policy;
+pub mod source;
+pub mod spec;
+pub mod synth;

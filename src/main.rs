@@ -1,1 +1,21 @@
-fn main() {}
+//! The `synth` binary: parse arguments, run, exit with the code `synth::run` returns.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use cogsynth::cli::Cli;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let Ok(cwd) = std::env::current_dir() else {
+        eprintln!("synth: error: cannot read the current directory");
+        return ExitCode::from(2);
+    };
+    let code = cogsynth::synth::run(
+        &cli,
+        &cwd,
+        &mut std::io::stdout().lock(),
+        &mut std::io::stderr().lock(),
+    );
+    ExitCode::from(u8::try_from(code).unwrap_or(2))
+}

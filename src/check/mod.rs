@@ -1,0 +1,41 @@
+//! Meaning checks after the schema: references resolve, topics are well formed, derived names
+//! are unique and fit AWS patterns. Each check is a pure function from the loaded spec to
+//! diagnostics, located through the spec's JSON pointers.
+//! Must not: judge security (that is for the rules), or build templates.
+
+mod names;
+pub(crate) use names::region_of;
+mod refs;
+mod topics;
+
+use crate::diag::{Diagnostic, Pos};
+use crate::source::escape_token;
+use crate::spec::Loaded;
+
+/// Every meaning problem in one spec.
+pub fn run(loaded: &Loaded) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    refs::check(loaded, &mut out);
+    topics::check(loaded, &mut out);
+    names::check(loaded, &mut out);
+    out
+}
+
+/// `/a/b~1c/0` from tokens.
+pub(crate) fn pointer(tokens: &[&str]) -> String {
+    tokens.iter().fold(String::new(), |mut p, t| {
+        p.push('/');
+        p.push_str(&escape_token(t));
+        p
+    })
+}
+
+/// Where a diagnostic about `tokens` goes.
+pub(crate) fn at(loaded: &Loaded, tokens: &[&str]) -> Pos {
+    loaded.doc.locate(&pointer(tokens))
+}
+
+/// Where a diagnostic about the key naming `tokens` goes.
+pub(crate) fn at_key(loaded: &Loaded, tokens: &[&str]) -> Pos {
+    loaded.doc.locate_key(&pointer(tokens))
+}

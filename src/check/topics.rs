@@ -1,0 +1,65 @@
+//! Topics, filters and client ids are well formed MQTT (see `mqtt::check`), and no scope lists the
+//! same one twice.
+
+use std::collections::BTreeMap;
+
+use crate::diag::{Diagnostic, Severity};
+use crate::mqtt::{self, Kind};
+use crate::spec::Loaded;
+
+use super::at;
+
+pub(super) fn check(l: &Loaded, out: &mut Vec<Diagnostic>) {
+    for (scope_name, scope) in &l.spec.topic_scopes {
+        let lists = [
+            ("connect", &scope.connect, Kind::ClientId),
+            ("publish", &scope.publish, Kind::Topic),
+            ("subscribe", &scope.subscribe, Kind::Filter),
+            ("receive", &scope.receive, Kind::Topic),
+        ];
+        for (field, list, kind) in lists {
+            let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+            for (i, text) in list.iter().enumerate() {
+                let idx = i.to_string();
+                let pos = at(l, &["topic_scopes", scope_name, field, &idx]);
+                let what = if kind == Kind::ClientId {
+                    "client id"
+                } else {
+                    "topic"
+                };
+                if let Err(e) = mqtt::check(text, kind) {
+                    out.push(
+                        Diagnostic::input(
+                            "spec-topic",
+                            &l.file,
+                            pos,
+                            format!("{what} `{text}`: {}", e.message),
+                        )
+                        .with_help(e.help),
+                    );
+                }
+                if let Some(first) = seen.insert(text, i) {
+                    out.push(
+                        Diagnostic::input(
+                            "spec-duplicate",
+                            &l.file,
+                            pos,
+                            format!("{what} `{text}` is listed twice in `{field}`"),
+                        )
+                        .with_help(format!("remove this copy (the first is item {first})")),
+                    );
+                }
+            }
+        }
+        if scope.receive.iter().any(|r| scope.subscribe.contains(r)) {
+            let mut d = Diagnostic::input(
+                "spec-redundant",
+                &l.file,
+                at(l, &["topic_scopes", scope_name, "receive"]),
+                "a topic under `receive` is also under `subscribe`, which already implies receive",
+            );
+            d.severity = Severity::Warning;
+            out.push(d.with_help("remove it from `receive`"));
+        }
+    }
+}

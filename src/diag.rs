@@ -1,0 +1,202 @@
+//! Diagnostics as data: every stage returns them, the CLI sorts and renders them. Nothing here
+//! reads files; rendering takes the source text it is given.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+/// A 1-based line and column in a spec file (columns count characters, not bytes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Pos {
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column.
+    pub col: u32,
+}
+
+impl Pos {
+    /// The start of a file.
+    pub const START: Pos = Pos { line: 1, col: 1 };
+}
+
+/// How bad a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Blocks synth.
+    Error,
+    /// Printed; does not block.
+    Warning,
+}
+
+/// Why a diagnostic stops synth, which decides the exit code: an unusable spec is exit 2, a
+/// usable spec that breaks a rule or an expectation is exit 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Class {
+    /// The input cannot be read, parsed, or does not mean anything coherent.
+    Input,
+    /// The input is coherent but a rule or an expectation fails.
+    Finding,
+}
+
+/// One message about one place in one file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    /// Stable identifier, e.g. `spec-schema` or `CIP-POOL-001`.
+    pub code: &'static str,
+    /// Error or warning.
+    pub severity: Severity,
+    /// Input or finding.
+    pub class: Class,
+    /// The file as the user named it (relative paths stay relative).
+    pub file: String,
+    /// Where in the file, when known.
+    pub pos: Option<Pos>,
+    /// What is wrong.
+    pub message: String,
+    /// How to fix it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    /// An error about unusable input.
+    pub fn input(
+        code: &'static str,
+        file: &str,
+        pos: impl Into<Option<Pos>>,
+        message: impl Into<String>,
+    ) -> Self {
+        Diagnostic {
+            code,
+            severity: Severity::Error,
+            class: Class::Input,
+            file: file.to_owned(),
+            pos: pos.into(),
+            message: message.into(),
+            help: None,
+        }
+    }
+
+    /// Adds a hint.
+    #[must_use]
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// The ordering the CLI prints in: by file, position, then code.
+    fn sort_key(&self) -> (&str, Option<Pos>, &'static str, &str) {
+        (&self.file, self.pos, self.code, &self.message)
+    }
+
+    /// `file:line:col: error[code]: message`, then the source line with a caret, then the help.
+    pub fn render(&self, source: Option<&str>) -> String {
+        let mut out = String::new();
+        let severity = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        match self.pos {
+            Some(p) => {
+                let _ = write!(out, "{}:{}:{}: ", self.file, p.line, p.col);
+            }
+            None => {
+                let _ = write!(out, "{}: ", self.file);
+            }
+        }
+        let _ = writeln!(out, "{severity}[{}]: {}", self.code, self.message);
+        if let (Some(p), Some(text)) = (self.pos, source)
+            && let Some(line) = text.lines().nth(p.line as usize - 1)
+        {
+            let gutter = p.line.to_string();
+            let pad = " ".repeat(gutter.len());
+            let caret_pad: String = line
+                .chars()
+                .take(p.col as usize - 1)
+                .map(|c| if c == '\t' { '\t' } else { ' ' })
+                .collect();
+            let _ = writeln!(out, "{pad} |\n{gutter} | {line}\n{pad} | {caret_pad}^");
+        }
+        if let Some(help) = &self.help {
+            let _ = writeln!(out, "  = help: {help}");
+        }
+        out
+    }
+}
+
+/// Sorts diagnostics into the order they are printed in, and drops exact duplicates.
+pub fn sort(diags: &mut Vec<Diagnostic>) {
+    diags.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    diags.dedup();
+}
+
+/// True when any diagnostic blocks synth.
+pub fn has_errors(diags: &[Diagnostic]) -> bool {
+    diags.iter().any(|d| d.severity == Severity::Error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_position_caret_and_help() {
+        let d = Diagnostic::input(
+            "spec-ref",
+            "stacks/a.yaml",
+            Some(Pos { line: 2, col: 5 }),
+            "unknown role `x`",
+        )
+        .with_help("declare it under `roles:`");
+        let text = d.render(Some("a: 1\nb:  x\n"));
+        assert_eq!(
+            text,
+            "stacks/a.yaml:2:5: error[spec-ref]: unknown role `x`\n  |\n2 | b:  x\n  |     ^\n  = help: declare it under `roles:`\n"
+        );
+    }
+
+    #[test]
+    fn renders_without_position() {
+        let d = Diagnostic::input("io", "stacks/missing.yaml", None, "cannot read");
+        assert_eq!(
+            d.render(None),
+            "stacks/missing.yaml: error[io]: cannot read\n"
+        );
+    }
+
+    #[test]
+    fn sorts_by_file_then_position_then_code() {
+        let at =
+            |f: &str, l, c, code| Diagnostic::input(code, f, Some(Pos { line: l, col: c }), "m");
+        let mut v = vec![
+            at("b", 1, 1, "x"),
+            at("a", 3, 1, "x"),
+            at("a", 1, 9, "z"),
+            at("a", 1, 9, "y"),
+            at("a", 1, 9, "y"),
+        ];
+        sort(&mut v);
+        let keys: Vec<_> = v
+            .iter()
+            .map(|d| {
+                (
+                    d.file.as_str(),
+                    d.pos.unwrap().line,
+                    d.pos.unwrap().col,
+                    d.code,
+                )
+            })
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                ("a", 1, 9, "y"),
+                ("a", 1, 9, "z"),
+                ("a", 3, 1, "x"),
+                ("b", 1, 1, "x")
+            ]
+        );
+    }
+}

@@ -1,0 +1,310 @@
+//! MQTT topic names, topic filters and client ids as the spec writes them, and their translation
+//! into AWS policy resource names. The translation table in README is pinned by the tests here.
+//!
+//! Facts (aws-facts.md §3.3, IOT-PS): in IoT and IAM policies `*` matches any characters,
+//! crossing `/`, and `?` one character; MQTT `+` and `#` are literal there. So MQTT wildcards
+//! must be translated, never copied, and a `+` can only be translated by broadening.
+
+use std::fmt;
+
+/// The one placeholder a spec may use: the caller's Cognito identity id.
+pub const IDENTITY: &str = "${identity}";
+
+/// What IoT and IAM policies call the caller's identity id (aws-facts.md §3.4).
+pub const POLICY_IDENTITY: &str = "${cognito-identity.amazonaws.com:sub}";
+
+/// Longest identity id (`REGION:GUID`, 1–55 characters, aws-facts.md §1.1), used for limits.
+const IDENTITY_MAX_BYTES: usize = 55;
+
+/// Broker limits (aws-facts.md §3.5, IOT-Q).
+const TOPIC_MAX_BYTES: usize = 256;
+const TOPIC_MAX_SLASHES: usize = 7;
+const CLIENT_ID_MAX_BYTES: usize = 128;
+
+/// What a string in a spec is used as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A publish or receive topic (wildcards mean "any matching topic").
+    Topic,
+    /// A subscribe topic filter.
+    Filter,
+    /// An MQTT client id.
+    ClientId,
+}
+
+/// Why a topic, filter or client id is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicError {
+    /// What is wrong.
+    pub message: String,
+    /// How to fix it.
+    pub help: &'static str,
+}
+
+impl fmt::Display for TopicError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+fn err(message: impl Into<String>, help: &'static str) -> TopicError {
+    TopicError {
+        message: message.into(),
+        help,
+    }
+}
+
+/// Checks a topic, filter or client id as written in the spec.
+pub fn check(text: &str, kind: Kind) -> Result<(), TopicError> {
+    if text.is_empty() {
+        return Err(err(
+            "empty",
+            "write a topic such as `devices/${identity}/status`",
+        ));
+    }
+    if text.contains('\0') {
+        return Err(err(
+            "contains a NUL character",
+            "MQTT forbids U+0000 in topics and client ids",
+        ));
+    }
+    check_placeholders(text)?;
+    if let Some(c) = text.chars().find(|c| matches!(c, '*' | '?')) {
+        return Err(err(
+            format!("contains `{c}`, which AWS policies read as a wildcard"),
+            "use MQTT wildcards (`+` for one level, `#` for the rest); cogsynth translates them",
+        ));
+    }
+    let bytes = text.len() + text.matches(IDENTITY).count() * (IDENTITY_MAX_BYTES - IDENTITY.len());
+    if kind == Kind::ClientId {
+        if let Some(c) = text.chars().find(|c| matches!(c, '+' | '#')) {
+            return Err(err(
+                format!("client ids cannot contain `{c}`"),
+                "client ids are literal; use `${identity}` so each identity connects with its own id",
+            ));
+        }
+        if bytes > CLIENT_ID_MAX_BYTES {
+            return Err(err(
+                format!("client id may reach {bytes} bytes; IoT allows {CLIENT_ID_MAX_BYTES}"),
+                "shorten it (an identity id can be 55 bytes)",
+            ));
+        }
+        return Ok(());
+    }
+    if text.starts_with('$') && !text.starts_with(IDENTITY) && !text.starts_with("$aws/") {
+        return Err(err(
+            "topics starting with `$` are reserved for AWS IoT",
+            "only `$aws/...` reserved topics can be granted; rename the topic",
+        ));
+    }
+    let levels: Vec<&str> = text.split('/').collect();
+    for (i, level) in levels.iter().enumerate() {
+        if level.contains('#') && (*level != "#" || i + 1 != levels.len()) {
+            return Err(err(
+                "`#` must be the last level and alone in it",
+                "write `a/b/#`, not `a/#/b` or `a/b#`",
+            ));
+        }
+        if level.contains('+') && *level != "+" {
+            return Err(err(
+                "`+` must be alone in its level",
+                "write `a/+/c`, not `a/b+/c`",
+            ));
+        }
+    }
+    if bytes > TOPIC_MAX_BYTES {
+        return Err(err(
+            format!(
+                "may reach {bytes} bytes (counting 55 for `${{identity}}`); IoT allows {TOPIC_MAX_BYTES}"
+            ),
+            "shorten the topic",
+        ));
+    }
+    let counted = strip_rules_prefix(text).matches('/').count();
+    if counted > TOPIC_MAX_SLASHES {
+        return Err(err(
+            format!(
+                "has {} levels; IoT allows {} (at most {TOPIC_MAX_SLASHES} `/`)",
+                counted + 1,
+                TOPIC_MAX_SLASHES + 1
+            ),
+            "use fewer topic levels",
+        ));
+    }
+    Ok(())
+}
+
+/// The `$aws/rules/<rule>/` prefix does not count towards the level limit (IOT-Q).
+fn strip_rules_prefix(text: &str) -> &str {
+    text.strip_prefix("$aws/rules/")
+        .and_then(|rest| rest.find('/').map(|i| &rest[i + 1..]))
+        .unwrap_or(text)
+}
+
+fn check_placeholders(text: &str) -> Result<(), TopicError> {
+    let mut rest = text;
+    while let Some(i) = rest.find("${") {
+        let after = &rest[i..];
+        if !after.starts_with(IDENTITY) {
+            let shown: String = after
+                .chars()
+                .take_while(|&c| c != '}')
+                .chain(std::iter::once('}'))
+                .collect();
+            return Err(err(
+                format!("`{shown}` is not a placeholder cogsynth knows"),
+                "`${identity}` (the caller's Cognito identity id) is the only placeholder",
+            ));
+        }
+        rest = &after[IDENTITY.len()..];
+    }
+    Ok(())
+}
+
+/// A policy resource name (after `topic/`, `topicfilter/` or `client/`) translated from a spec
+/// string, with `${identity}` kept symbolic, and what the translation changed.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Translated {
+    /// Resource name, e.g. `devices/${identity}/status/*`.
+    pub resource: String,
+    /// Set when the policy allows more than the MQTT pattern does.
+    pub broadened: bool,
+}
+
+/// Translates a checked topic or filter into policy resource names (`topic/` or `topicfilter/`):
+/// `+` → `*` (broadening: `*` also matches several levels); a trailing `#` → the parent itself
+/// and `parent/*` (exact: `a/#` matches `a` and everything below it); `#` alone → `*`.
+pub fn translate(text: &str) -> Vec<Translated> {
+    let mut levels: Vec<&str> = text.split('/').collect();
+    let broadened = levels.contains(&"+");
+    let multi = levels.last() == Some(&"#");
+    if multi {
+        levels.pop();
+    }
+    let body = levels
+        .iter()
+        .map(|l| if *l == "+" { "*" } else { l })
+        .collect::<Vec<_>>()
+        .join("/");
+    // `a/+/#` → `a/*` alone: `*` already crosses levels, so `a/*/*` would add nothing.
+    if !multi || body.ends_with('*') {
+        return vec![Translated {
+            resource: body,
+            broadened,
+        }];
+    }
+    if levels.is_empty() {
+        return vec![Translated {
+            resource: "*".to_owned(),
+            broadened,
+        }];
+    }
+    vec![
+        Translated {
+            resource: body.clone(),
+            broadened,
+        },
+        Translated {
+            resource: format!("{body}/*"),
+            broadened,
+        },
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bad(text: &str, kind: Kind) -> String {
+        check(text, kind).expect_err(text).message
+    }
+
+    #[test]
+    fn accepts_well_formed_topics_and_filters() {
+        for t in [
+            "a",
+            "a/b",
+            "devices/${identity}/status/+",
+            "fleet/news/#",
+            "#",
+            "+",
+            "a//b",
+            "$aws/things/${identity}/shadow/update",
+            "user-${identity}",
+        ] {
+            assert_eq!(check(t, Kind::Filter), Ok(()), "{t}");
+        }
+        assert_eq!(check("${identity}", Kind::ClientId), Ok(()));
+        assert_eq!(check("web-${identity}", Kind::ClientId), Ok(()));
+    }
+
+    #[test]
+    fn refuses_misplaced_wildcards() {
+        assert!(bad("a/#/b", Kind::Filter).contains("`#` must be the last level"));
+        assert!(bad("a/b#", Kind::Filter).contains("`#` must be the last level"));
+        assert!(bad("a/b+/c", Kind::Filter).contains("`+` must be alone"));
+        assert!(bad("a/*", Kind::Topic).contains("wildcard"));
+        assert!(bad("a/b?", Kind::Topic).contains("wildcard"));
+        assert!(bad("client+", Kind::ClientId).contains("cannot contain `+`"));
+    }
+
+    #[test]
+    fn refuses_unknown_placeholders_and_reserved_topics() {
+        assert_eq!(
+            bad("a/${iot:ClientId}", Kind::Topic),
+            "`${iot:ClientId}` is not a placeholder cogsynth knows"
+        );
+        assert!(bad("a/${identityx}", Kind::Topic).contains("not a placeholder"));
+        assert!(bad("$SYS/x", Kind::Topic).contains("reserved"));
+        assert!(bad("", Kind::Topic).contains("empty"));
+        assert!(bad("a\0b", Kind::Topic).contains("NUL"));
+    }
+
+    #[test]
+    fn enforces_the_byte_limit_at_its_edge() {
+        let at_limit = "a".repeat(256);
+        assert_eq!(check(&at_limit, Kind::Topic), Ok(()));
+        assert!(bad(&"a".repeat(257), Kind::Topic).contains("257 bytes"));
+        // `${identity}` counts as the 55 bytes an identity id may take.
+        let with_id = format!("{}/{IDENTITY}", "a".repeat(200));
+        assert_eq!(check(&with_id, Kind::Topic), Ok(()));
+        let too_long = format!("{}/{IDENTITY}", "a".repeat(201));
+        assert!(bad(&too_long, Kind::Topic).contains("257 bytes"));
+        assert_eq!(check(&"c".repeat(128), Kind::ClientId), Ok(()));
+        assert!(bad(&"c".repeat(129), Kind::ClientId).contains("129 bytes"));
+    }
+
+    #[test]
+    fn enforces_the_level_limit_outside_the_rules_prefix() {
+        assert_eq!(check("1/2/3/4/5/6/7/8", Kind::Topic), Ok(()));
+        assert!(bad("1/2/3/4/5/6/7/8/9", Kind::Topic).contains("9 levels"));
+        assert_eq!(
+            check("$aws/rules/myrule/1/2/3/4/5/6/7/8", Kind::Topic),
+            Ok(())
+        );
+        assert!(bad("$aws/rules/myrule/1/2/3/4/5/6/7/8/9", Kind::Topic).contains("9 levels"));
+    }
+
+    fn t(resource: &str, broadened: bool) -> Translated {
+        Translated {
+            resource: resource.to_owned(),
+            broadened,
+        }
+    }
+
+    /// The README translation table, row by row.
+    #[test]
+    fn translation_table() {
+        assert_eq!(translate("a/b"), [t("a/b", false)]);
+        assert_eq!(translate("a/+/c"), [t("a/*/c", true)]);
+        assert_eq!(translate("a/+"), [t("a/*", true)]);
+        assert_eq!(translate("a/#"), [t("a", false), t("a/*", false)]);
+        assert_eq!(translate("a/+/#"), [t("a/*", true)]);
+        assert_eq!(translate("#"), [t("*", false)]);
+        assert_eq!(translate("+"), [t("*", true)]);
+        assert_eq!(
+            translate("d/${identity}/#"),
+            [t("d/${identity}", false), t("d/${identity}/*", false)]
+        );
+    }
+}

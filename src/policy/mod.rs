@@ -1,0 +1,204 @@
+//! Turns a role's topic scopes into MQTT grants and then into policy statements, in symbolic form
+//! (`${identity}` kept, ARNs as `topic/...` suffixes). The same statements feed the IAM role
+//! policy and the IoT policy, as AWS's examples do (aws-facts.md §4), so the two layers agree.
+//! Must not: know CloudFormation syntax (that is `cfn`).
+
+use std::collections::BTreeSet;
+
+use crate::mqtt::{self, IDENTITY};
+use crate::spec::Spec;
+
+/// One IoT action and the resources it is allowed on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Statement {
+    /// IAM-style statement id: `Connect`, `Publish`, `Subscribe` or `Receive`.
+    pub sid: &'static str,
+    /// `iot:Connect`, ...
+    pub action: &'static str,
+    /// Resource names after the account, e.g. `topic/devices/${identity}/telemetry`, sorted.
+    pub resources: Vec<String>,
+}
+
+/// A spec entry the policy allows more than, and why.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Broadening {
+    /// `publish devices/${identity}/status/+`.
+    pub grant: String,
+    /// The policy resource that broadens it.
+    pub resource: String,
+}
+
+/// What one role may do over MQTT.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Grants {
+    /// `client/<id>` resources.
+    pub connect: BTreeSet<String>,
+    /// `topic/<name>` resources for iot:Publish.
+    pub publish: BTreeSet<String>,
+    /// `topicfilter/<filter>` resources for iot:Subscribe.
+    pub subscribe: BTreeSet<String>,
+    /// `topic/<name>` resources for iot:Receive.
+    pub receive: BTreeSet<String>,
+    /// Every translation that allows more than the spec wrote.
+    pub broadened: BTreeSet<Broadening>,
+}
+
+impl Grants {
+    /// The grants of role `role` of `spec`. Unknown names are skipped: `check` reports them.
+    pub fn of_role(spec: &Spec, role: &str) -> Grants {
+        let mut g = Grants::default();
+        let Some(role) = spec.roles.get(role) else {
+            return g;
+        };
+        for scope in role.scopes.iter().filter_map(|s| spec.topic_scopes.get(s)) {
+            g.connect
+                .extend(scope.connect.iter().map(|c| format!("client/{c}")));
+            for topic in &scope.publish {
+                g.add("publish", topic, "topic/", Target::Publish);
+            }
+            for filter in &scope.subscribe {
+                g.add("subscribe", filter, "topicfilter/", Target::Subscribe);
+                // A subscription delivers nothing without iot:Receive on the matching topics.
+                g.add("subscribe", filter, "topic/", Target::Receive);
+            }
+            for topic in &scope.receive {
+                g.add("receive", topic, "topic/", Target::Receive);
+            }
+        }
+        let uses_mqtt = !(g.publish.is_empty() && g.subscribe.is_empty() && g.receive.is_empty());
+        if g.connect.is_empty() && uses_mqtt {
+            // PRODUCT.md: connect defaults to client id = the identity id, which also stops one
+            // identity from knocking another off the broker (security-rules.md M9).
+            g.connect.insert(format!("client/{IDENTITY}"));
+        }
+        g
+    }
+
+    fn add(&mut self, verb: &str, text: &str, prefix: &str, target: Target) {
+        for t in mqtt::translate(text) {
+            let resource = format!("{prefix}{}", t.resource);
+            if t.broadened {
+                self.broadened.insert(Broadening {
+                    grant: format!("{verb} {text}"),
+                    resource: resource.clone(),
+                });
+            }
+            match target {
+                Target::Publish => self.publish.insert(resource),
+                Target::Subscribe => self.subscribe.insert(resource),
+                Target::Receive => self.receive.insert(resource),
+            };
+        }
+    }
+
+    /// The statements, one per action that has resources, in a fixed order.
+    pub fn statements(&self) -> Vec<Statement> {
+        [
+            ("Connect", "iot:Connect", &self.connect),
+            ("Publish", "iot:Publish", &self.publish),
+            ("Subscribe", "iot:Subscribe", &self.subscribe),
+            ("Receive", "iot:Receive", &self.receive),
+        ]
+        .into_iter()
+        .filter(|(_, _, r)| !r.is_empty())
+        .map(|(sid, action, r)| Statement {
+            sid,
+            action,
+            resources: r.iter().cloned().collect(),
+        })
+        .collect()
+    }
+
+    /// True when the role grants nothing.
+    pub fn is_empty(&self) -> bool {
+        self.statements().is_empty()
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Target {
+    Publish,
+    Subscribe,
+    Receive,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec;
+
+    fn spec(text: &str) -> Spec {
+        spec::load("t.yaml", text.as_bytes())
+            .expect("valid spec")
+            .spec
+    }
+
+    const FLEET: &str = "version: 1\nstack: s\ntopic_scopes:\n  own:\n    publish: [\"devices/${identity}/telemetry\", \"devices/${identity}/status/+\"]\n    subscribe: [\"devices/${identity}/commands/#\"]\n  news:\n    subscribe: [\"fleet/news/#\"]\n  kiosk:\n    connect: [\"kiosk-${identity}\"]\n    receive: [lobby/hello]\nroles:\n  member: { scopes: [own, news] }\n  kiosk: { scopes: [kiosk] }\nidentity_pools:\n  p:\n    user_pools: [{ user_pool_id: us-east-1_x, client_id: c }]\n    authenticated: member\n";
+
+    #[test]
+    fn member_grants_follow_the_translation_table() {
+        let g = Grants::of_role(&spec(FLEET), "member");
+        let s = g.statements();
+        let got: Vec<(&str, Vec<&str>)> = s
+            .iter()
+            .map(|s| (s.action, s.resources.iter().map(String::as_str).collect()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("iot:Connect", vec!["client/${identity}"]),
+                (
+                    "iot:Publish",
+                    vec![
+                        "topic/devices/${identity}/status/*",
+                        "topic/devices/${identity}/telemetry"
+                    ]
+                ),
+                (
+                    "iot:Subscribe",
+                    vec![
+                        "topicfilter/devices/${identity}/commands",
+                        "topicfilter/devices/${identity}/commands/*",
+                        "topicfilter/fleet/news",
+                        "topicfilter/fleet/news/*",
+                    ]
+                ),
+                (
+                    "iot:Receive",
+                    vec![
+                        "topic/devices/${identity}/commands",
+                        "topic/devices/${identity}/commands/*",
+                        "topic/fleet/news",
+                        "topic/fleet/news/*"
+                    ]
+                ),
+            ]
+        );
+        assert_eq!(
+            g.broadened.into_iter().collect::<Vec<_>>(),
+            [Broadening {
+                grant: "publish devices/${identity}/status/+".into(),
+                resource: "topic/devices/${identity}/status/*".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn explicit_connect_replaces_the_default() {
+        let g = Grants::of_role(&spec(FLEET), "kiosk");
+        assert_eq!(
+            g.connect.into_iter().collect::<Vec<_>>(),
+            ["client/kiosk-${identity}"]
+        );
+        assert_eq!(
+            g.receive.into_iter().collect::<Vec<_>>(),
+            ["topic/lobby/hello"]
+        );
+        assert!(g.subscribe.is_empty() && g.publish.is_empty());
+    }
+
+    #[test]
+    fn unknown_roles_grant_nothing() {
+        assert!(Grants::of_role(&spec(FLEET), "nobody").is_empty());
+    }
+}

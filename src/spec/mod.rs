@@ -1,0 +1,273 @@
+//! The typed spec (version 1) and the schema check that guards it. `load` is the whole front
+//! end for one file: parse → schema → typed value. Meaning checks live in `check`.
+//! Must not: emit anything, or read files (the caller hands in bytes).
+
+mod schema;
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+pub use schema::{did_you_mean as schema_suggest, schema_json, validate};
+
+use crate::diag::Diagnostic;
+use crate::lambda::{InvokeMode, Language};
+use crate::source::{self, Doc};
+
+/// A spec file, parsed and checked against `schemas/stack.schema.json`.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// The file as the user named it.
+    pub file: String,
+    /// The source positions.
+    pub doc: Doc,
+    /// The typed spec.
+    pub spec: Spec,
+}
+
+/// Parses and schema-checks one spec. Every schema violation is reported, each at its position.
+pub fn load(file: &str, bytes: &[u8]) -> Result<Loaded, Vec<Diagnostic>> {
+    let doc = source::parse(file, bytes).map_err(|d| vec![d])?;
+    let diags = validate(file, &doc);
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+    match serde_json::from_value::<Spec>(doc.value.clone()) {
+        Ok(spec) => Ok(Loaded {
+            file: file.to_owned(),
+            doc,
+            spec,
+        }),
+        // The schema admits only what `Spec` reads; reaching this is a bug between the two.
+        Err(e) => Err(vec![
+            Diagnostic::input(
+                "spec-schema",
+                file,
+                None,
+                format!("internal: schema and model disagree: {e}"),
+            )
+            .with_help("please report this with the spec that caused it"),
+        ]),
+    }
+}
+
+/// Spec version 1. Maps are ordered, so nothing downstream depends on key order in the file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    /// Always 1.
+    pub version: u32,
+    /// Stack name and out/ file stem.
+    pub stack: String,
+    /// Template description.
+    pub description: Option<String>,
+    /// CloudFormation parameters.
+    #[serde(default)]
+    pub parameters: BTreeMap<String, Parameter>,
+    /// Reusable MQTT grants.
+    pub topic_scopes: BTreeMap<String, TopicScope>,
+    /// Named sets of scopes.
+    pub roles: BTreeMap<String, Role>,
+    /// Identity pools.
+    pub identity_pools: BTreeMap<String, IdentityPool>,
+    /// Attach function settings.
+    #[serde(default)]
+    pub attach: Attach,
+}
+
+/// A CloudFormation parameter (always `Type: String`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Parameter {
+    /// Shown by the console and `aws cloudformation deploy` users.
+    pub description: String,
+    /// Default value; without one, the deploy command must pass the parameter.
+    pub default: Option<String>,
+    /// `AllowedPattern`.
+    pub allowed_pattern: Option<String>,
+}
+
+/// A string that is a literal, a parameter reference or an import.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(untagged)]
+pub enum ValueSource {
+    /// A literal string.
+    Literal(String),
+    /// `{ param: Name }`: `Ref` to a declared parameter.
+    Param {
+        /// Parameter name.
+        param: String,
+    },
+    /// `{ import: ExportName }`: `Fn::ImportValue`.
+    Import {
+        /// Export name.
+        import: String,
+    },
+}
+
+/// MQTT grants in MQTT terms.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TopicScope {
+    /// Free text.
+    pub description: Option<String>,
+    /// Client ids.
+    #[serde(default)]
+    pub connect: Vec<String>,
+    /// Topics (wildcards: any matching topic).
+    #[serde(default)]
+    pub publish: Vec<String>,
+    /// Topic filters (the filter and narrower ones); implies receive.
+    #[serde(default)]
+    pub subscribe: Vec<String>,
+    /// Topics to receive on.
+    #[serde(default)]
+    pub receive: Vec<String>,
+}
+
+/// A role: what an identity may do.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Role {
+    /// Free text.
+    pub description: Option<String>,
+    /// Scope names, in order.
+    pub scopes: Vec<String>,
+}
+
+/// A Cognito user pool that signs users in.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserPool {
+    /// User pool id.
+    pub user_pool_id: ValueSource,
+    /// App client id.
+    pub client_id: ValueSource,
+    /// Region, when the pool is elsewhere.
+    pub region: Option<String>,
+    /// `ServerSideTokenCheck`; default true.
+    pub server_side_token_check: Option<bool>,
+}
+
+/// Guest access, which needs a reason.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Guests {
+    /// Role name.
+    pub role: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// An identity pool.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdentityPool {
+    /// `IdentityPoolName`.
+    pub name: Option<String>,
+    /// User pools.
+    pub user_pools: Vec<UserPool>,
+    /// Role of signed-in identities.
+    pub authenticated: String,
+    /// Guests, when on.
+    pub unauthenticated: Option<Guests>,
+}
+
+/// A Lambda runtime the attach function may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+pub enum Runtime {
+    /// Node.js 22.
+    #[default]
+    #[serde(rename = "nodejs22.x")]
+    NodeJs22,
+    /// Node.js 24.
+    #[serde(rename = "nodejs24.x")]
+    NodeJs24,
+    /// Python 3.11.
+    #[serde(rename = "python3.11")]
+    Python311,
+    /// Python 3.12.
+    #[serde(rename = "python3.12")]
+    Python312,
+    /// Python 3.13.
+    #[serde(rename = "python3.13")]
+    Python313,
+    /// Python 3.14.
+    #[serde(rename = "python3.14")]
+    Python314,
+}
+
+impl Runtime {
+    /// The identifier Lambda knows.
+    pub fn id(self) -> &'static str {
+        match self {
+            Runtime::NodeJs22 => "nodejs22.x",
+            Runtime::NodeJs24 => "nodejs24.x",
+            Runtime::Python311 => "python3.11",
+            Runtime::Python312 => "python3.12",
+            Runtime::Python313 => "python3.13",
+            Runtime::Python314 => "python3.14",
+        }
+    }
+
+    /// The language family.
+    pub fn language(self) -> Language {
+        match self {
+            Runtime::NodeJs22 | Runtime::NodeJs24 => Language::NodeJs,
+            _ => Language::Python,
+        }
+    }
+}
+
+/// How the app invokes the attach function, as written in the spec.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Invoke {
+    /// Lambda Invoke.
+    #[default]
+    Direct,
+    /// API Gateway REST API with `AWS_IAM`.
+    ApiGateway,
+}
+
+impl Invoke {
+    /// The mode the handler is rendered for.
+    pub fn mode(self) -> InvokeMode {
+        match self {
+            Invoke::Direct => InvokeMode::Direct,
+            Invoke::ApiGateway => InvokeMode::ApiGateway,
+        }
+    }
+}
+
+/// Attach function settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Attach {
+    /// Runtime.
+    #[serde(default)]
+    pub runtime: Runtime,
+    /// Invocation mode.
+    #[serde(default)]
+    pub invoke: Invoke,
+    /// Log retention.
+    #[serde(default = "default_retention")]
+    pub log_retention_days: u32,
+    /// Reserved concurrency.
+    pub reserved_concurrency: Option<u32>,
+}
+
+fn default_retention() -> u32 {
+    90
+}
+
+impl Default for Attach {
+    fn default() -> Self {
+        Attach {
+            runtime: Runtime::default(),
+            invoke: Invoke::default(),
+            log_retention_days: default_retention(),
+            reserved_concurrency: None,
+        }
+    }
+}

@@ -1,0 +1,323 @@
+//! The application layer: finds specs, runs the pipeline on each (load → schema → meaning
+//! checks → build → emit), then writes or checks out/. The only module besides `output` that
+//! touches the filesystem. All-or-nothing: if any spec has an error, nothing is written.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use crate::cfn::build::build;
+use crate::cfn::emit::{Format, emit};
+use crate::cli::{Cli, DiagFormat, TemplateFormat};
+use crate::diag::{self, Class, Diagnostic, Severity};
+use crate::spec::{self, Loaded};
+use crate::{check, output};
+
+/// Exit code: success.
+pub const EXIT_OK: i32 = 0;
+/// Exit code: a rule or expectation failed, or out/ is stale.
+pub const EXIT_FINDINGS: i32 = 1;
+/// Exit code: unusable input (unreadable, malformed, meaningless) or an I/O failure.
+pub const EXIT_INPUT: i32 = 2;
+
+/// A spec that passed every check, with its template text.
+struct Built {
+    loaded: Loaded,
+    path: PathBuf,
+    text: String,
+}
+
+/// Runs synth as the command line asked, relative to `cwd`. Returns the exit code.
+pub fn run(cli: &Cli, cwd: &Path, stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32 {
+    let named = !cli.specs.is_empty();
+    let files = if named {
+        cli.specs.clone()
+    } else {
+        match list_specs(&cwd.join(&cli.stacks)) {
+            Ok(f) if !f.is_empty() => f.into_iter().map(|f| cli.stacks.join(f)).collect(),
+            Ok(_) => {
+                let _ = writeln!(
+                    stderr,
+                    "{}: error[io]: no *.yaml specs found",
+                    display(&cli.stacks)
+                );
+                return EXIT_INPUT;
+            }
+            Err(e) => {
+                let _ = writeln!(
+                    stderr,
+                    "{}: error[io]: cannot read the stacks directory: {}",
+                    display(&cli.stacks),
+                    io_words(&e)
+                );
+                return EXIT_INPUT;
+            }
+        }
+    };
+
+    let (loaded, mut diags, sources) = load_all(cwd, &files);
+    let format = match cli.template_format {
+        TemplateFormat::Yaml => Format::Yaml,
+        TemplateFormat::Json => Format::Json,
+    };
+    let out_dir = cwd.join(&cli.out);
+    let built: Vec<Built> = if diag::has_errors(&diags) {
+        Vec::new()
+    } else {
+        loaded
+            .into_iter()
+            .map(|l| {
+                let template = build(&l.spec, &l.file);
+                let text = emit(&template, &l.file, format);
+                let path =
+                    out_dir.join(format!("{}.template.{}", l.spec.stack, format.extension()));
+                Built {
+                    loaded: l,
+                    path,
+                    text,
+                }
+            })
+            .collect()
+    };
+
+    diag::sort(&mut diags);
+    render(&diags, &sources, cli.format, stdout, stderr);
+    if diags
+        .iter()
+        .any(|d| d.severity == Severity::Error && d.class == Class::Input)
+    {
+        return EXIT_INPUT;
+    }
+    if diag::has_errors(&diags) {
+        return EXIT_FINDINGS;
+    }
+    if cli.check {
+        check_out(cli, cwd, &built, !named, stdout, stderr)
+    } else {
+        write_out(cli, cwd, &built, !named, stderr)
+    }
+}
+
+/// Reads, parses, schema-checks and meaning-checks every file. Returns the specs without
+/// errors, every diagnostic, and the source texts (for snippets).
+fn load_all(
+    cwd: &Path,
+    files: &[PathBuf],
+) -> (Vec<Loaded>, Vec<Diagnostic>, BTreeMap<String, String>) {
+    let mut diags = Vec::new();
+    let mut sources = BTreeMap::new();
+    let mut loaded = Vec::new();
+    for file in files {
+        let shown = display(file);
+        let bytes = match fs::read(cwd.join(file)) {
+            Ok(b) => b,
+            Err(e) => {
+                diags.push(
+                    Diagnostic::input(
+                        "io",
+                        &shown,
+                        None,
+                        format!("cannot read the spec: {}", io_words(&e)),
+                    )
+                    .with_help(
+                        "check the path; with no arguments synth builds every *.yaml in stacks/",
+                    ),
+                );
+                continue;
+            }
+        };
+        sources.insert(shown.clone(), String::from_utf8_lossy(&bytes).into_owned());
+        match spec::load(&shown, &bytes) {
+            Ok(l) => {
+                let found = check::run(&l);
+                let ok = !diag::has_errors(&found);
+                diags.extend(found);
+                if ok {
+                    loaded.push(l);
+                }
+            }
+            Err(found) => diags.extend(found),
+        }
+    }
+    check_unique_stacks(&loaded, &mut diags);
+    (loaded, diags, sources)
+}
+
+fn planned(built: &[Built]) -> BTreeMap<PathBuf, String> {
+    built
+        .iter()
+        .map(|b| (b.path.clone(), b.text.clone()))
+        .collect()
+}
+
+fn check_out(
+    cli: &Cli,
+    cwd: &Path,
+    built: &[Built],
+    orphans: bool,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> i32 {
+    let planned = planned(built);
+    let shown = |p: &Path| display(p.strip_prefix(cwd).unwrap_or(p));
+    match output::compare(&planned, &cwd.join(&cli.out), orphans) {
+        Ok(drift) if drift.is_clean() => {
+            let _ = writeln!(
+                stderr,
+                "synth: {} template(s) in {} are up to date",
+                planned.len(),
+                display(&cli.out)
+            );
+            EXIT_OK
+        }
+        Ok(drift) => {
+            for p in &drift.missing {
+                let _ = writeln!(stderr, "{}: missing: synth would write it", shown(p));
+            }
+            for (p, diff) in &drift.stale {
+                let _ = writeln!(
+                    stderr,
+                    "{}: stale: differs from what synth would write",
+                    shown(p)
+                );
+                let _ = write!(
+                    stdout,
+                    "{}",
+                    diff.replace(&format!("{}/", cwd.display()), "")
+                );
+            }
+            for p in &drift.orphaned {
+                let _ = writeln!(stderr, "{}: orphaned: no spec generates it", shown(p));
+            }
+            let _ = writeln!(
+                stderr,
+                "synth --check: {} is stale; run `synth` and commit the result",
+                display(&cli.out)
+            );
+            EXIT_FINDINGS
+        }
+        Err(e) => {
+            let _ = writeln!(stderr, "{}: error[io]: {}", display(&cli.out), io_words(&e));
+            EXIT_INPUT
+        }
+    }
+}
+
+fn write_out(cli: &Cli, cwd: &Path, built: &[Built], orphans: bool, stderr: &mut dyn Write) -> i32 {
+    let shown = |p: &Path| display(p.strip_prefix(cwd).unwrap_or(p));
+    match output::write(&planned(built), &cwd.join(&cli.out), orphans) {
+        Ok(written) => {
+            for b in built {
+                let state = if written.contains(&b.path) {
+                    "wrote"
+                } else {
+                    "unchanged"
+                };
+                let _ = writeln!(
+                    stderr,
+                    "synth: {state} {} (from {})",
+                    shown(&b.path),
+                    b.loaded.file
+                );
+            }
+            EXIT_OK
+        }
+        Err(e) => {
+            let _ = writeln!(
+                stderr,
+                "{}: error[io]: cannot write: {}",
+                display(&cli.out),
+                io_words(&e)
+            );
+            EXIT_INPUT
+        }
+    }
+}
+
+/// `*.yaml` and `*.yml` in `dir`, sorted by name.
+fn list_specs(dir: &Path) -> io::Result<Vec<String>> {
+    let mut names: Vec<String> = fs::read_dir(dir)?
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| {
+            let ext = Path::new(n)
+                .extension()
+                .and_then(|e| e.to_str())
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            !n.starts_with('.') && (ext == "yaml" || ext == "yml")
+        })
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+/// A path as shown to users and written into headers: relative, `/`-separated, no `./`, so
+/// output does not depend on the machine.
+fn display(path: &Path) -> String {
+    let s = path.to_string_lossy().replace('\\', "/");
+    s.strip_prefix("./").unwrap_or(&s).to_owned()
+}
+
+fn io_words(e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::NotFound => "no such file".to_owned(),
+        io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+        io::ErrorKind::IsADirectory => "is a directory".to_owned(),
+        _ => e.to_string(),
+    }
+}
+
+fn check_unique_stacks(loaded: &[Loaded], diags: &mut Vec<Diagnostic>) {
+    let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+    for l in loaded {
+        if let Some(first) = seen.insert(&l.spec.stack, &l.file) {
+            diags.push(
+                Diagnostic::input(
+                    "spec-duplicate",
+                    &l.file,
+                    Some(l.doc.locate("/stack")),
+                    format!("stack `{}` is also defined in {first}", l.spec.stack),
+                )
+                .with_help("stack names are out/ file names: give each spec its own"),
+            );
+        }
+    }
+}
+
+fn render(
+    diags: &[Diagnostic],
+    sources: &BTreeMap<String, String>,
+    format: DiagFormat,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) {
+    match format {
+        DiagFormat::Text => {
+            for d in diags {
+                let _ = write!(
+                    stderr,
+                    "{}",
+                    d.render(sources.get(&d.file).map(String::as_str))
+                );
+            }
+            let errors = diags
+                .iter()
+                .filter(|d| d.severity == Severity::Error)
+                .count();
+            let warnings = diags.len() - errors;
+            if errors + warnings > 0 {
+                let _ = writeln!(stderr, "synth: {errors} error(s), {warnings} warning(s)");
+            }
+        }
+        DiagFormat::Json => {
+            let doc = serde_json::json!({ "diagnostics": diags });
+            let _ = writeln!(
+                stdout,
+                "{}",
+                serde_json::to_string_pretty(&doc).unwrap_or_default()
+            );
+        }
+    }
+}
