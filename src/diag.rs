@@ -120,7 +120,12 @@ impl Diagnostic {
             let _ = writeln!(out, "{pad} |\n{gutter} | {line}\n{pad} | {caret_pad}^");
         }
         if let Some(help) = &self.help {
-            let _ = writeln!(out, "  = help: {help}");
+            // Align `=` under the gutter's `|`, as rustc does.
+            let width = match (self.pos, source) {
+                (Some(p), Some(_)) => p.line.to_string().len(),
+                _ => 1,
+            };
+            let _ = writeln!(out, "{} = help: {help}", " ".repeat(width));
         }
         out
     }

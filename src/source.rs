@@ -93,8 +93,8 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Doc, Diagnostic> {
             line: u32::try_from(l.line()).unwrap_or(u32::MAX),
             col: u32::try_from(l.column()).unwrap_or(u32::MAX),
         });
-        Diagnostic::input("spec-yaml", file, Some(pos), yaml_message(&e.to_string()))
-            .with_help("fix the YAML syntax at this position")
+        let (message, help) = yaml_message(&e.to_string());
+        Diagnostic::input("spec-yaml", file, Some(pos), message).with_help(help)
     })?;
     let mut doc = Doc {
         value: Value::Null,
@@ -115,13 +115,37 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Doc, Diagnostic> {
     Ok(doc)
 }
 
-/// serde-saphyr appends " at line L column C" to some messages; the position is printed already.
-fn yaml_message(raw: &str) -> String {
+/// The parser's message in the spec's terms, and a hint. serde-saphyr appends " at line L column
+/// C" to some messages (the position is printed already) and advice about its own options.
+fn yaml_message(raw: &str) -> (String, &'static str) {
     let first = raw.lines().next().unwrap_or(raw).trim();
-    match first.find(" at line ") {
-        Some(i) => first[..i].to_owned(),
-        None => first.to_owned(),
+    let first = first.find(" at line ").map_or(first, |i| &first[..i]);
+    if let Some(rest) = first.strip_prefix("duplicate mapping key: ") {
+        let key = rest
+            .split(", set DuplicateKeyPolicy")
+            .next()
+            .unwrap_or(rest);
+        return (
+            format!("duplicate key `{key}`"),
+            "a key may appear once per mapping: merge the two entries",
+        );
     }
+    if first.starts_with("unsupported tag") {
+        return (
+            first.to_owned(),
+            "specs take no YAML tags: write `{ param: Name }` or `{ import: ExportName }` instead of `!Ref`",
+        );
+    }
+    if first.contains("budget") || first.contains("depth") || first.contains("recursion") {
+        return (
+            first.to_owned(),
+            "the spec nests or repeats too deeply (aliases are expanded): simplify it",
+        );
+    }
+    (
+        first.to_owned(),
+        "fix the YAML syntax here or just before it (an unclosed bracket or quote is reported where the parser gives up)",
+    )
 }
 
 fn bytecount_newlines(bytes: &[u8]) -> usize {

@@ -5,7 +5,7 @@ use crate::check::region_of;
 use crate::lambda::{self, AttachSource};
 use crate::mqtt::{IDENTITY, POLICY_IDENTITY};
 use crate::policy::{Grants, Statement};
-use crate::spec::{IdentityPool, Spec, UserPool, ValueSource};
+use crate::spec::{Guests, IdentityPool, Spec, UserPool, ValueSource};
 
 use super::ids::PoolIds;
 use super::model::{Node, Resource, Template};
@@ -55,36 +55,39 @@ pub fn build(spec: &Spec, source: &str) -> Template {
 
 fn build_pool(spec: &Spec, name: &str, pool: &IdentityPool, t: &mut Template) {
     let ids = PoolIds::new(name);
-    let guests = pool.unauthenticated.as_ref();
+    identity_pool(name, pool, &ids, t);
+    member_role(spec, name, pool, &ids, t);
+    if let Some(g) = &pool.unauthenticated {
+        guest_role(spec, name, g, &ids, t);
+    }
+    attach_function(spec, name, &ids, t);
+    outputs(name, &ids, pool.unauthenticated.is_some(), t);
+}
 
+/// The pool and its role attachment.
+fn identity_pool(name: &str, pool: &IdentityPool, ids: &PoolIds, t: &mut Template) {
+    let guests = pool.unauthenticated.as_ref();
     let pool_name = match &pool.name {
         Some(n) => Node::s(n),
         None => Node::sub(format!("${{AWS::StackName}}-{name}")),
     };
     let providers = pool.user_pools.iter().map(provider).collect();
-    t.resources.push((
-        ids.pool.clone(),
-        Resource {
-            kind: "AWS::Cognito::IdentityPool",
-            metadata: guests.map(|g| {
-                Node::map([(
-                    "cogsynth",
-                    Node::map([("guest_access_reason", Node::s(&g.reason))]),
-                )])
-            }),
-            properties: Node::map([
-                ("IdentityPoolName", pool_name),
-                (
-                    "AllowUnauthenticatedIdentities",
-                    Node::Bool(guests.is_some()),
-                ),
-                // Classic flow lets a client assume any role whose trust accepts its token;
-                // enhanced flow only (aws-facts.md §2.4).
-                ("AllowClassicFlow", Node::Bool(false)),
-                ("CognitoIdentityProviders", Node::List(providers)),
-            ]),
-        },
-    ));
+    let properties = Node::map([
+        ("IdentityPoolName", pool_name),
+        (
+            "AllowUnauthenticatedIdentities",
+            Node::Bool(guests.is_some()),
+        ),
+        // Classic flow lets a client assume any role whose trust accepts its token;
+        // enhanced flow only (aws-facts.md §2.4).
+        ("AllowClassicFlow", Node::Bool(false)),
+        ("CognitoIdentityProviders", Node::List(providers)),
+    ]);
+    let metadata = guests.map(|g| cogsynth_note("guest_access_reason", Node::s(&g.reason)));
+    t.push(
+        &ids.pool,
+        Resource::new("AWS::Cognito::IdentityPool", properties).with_metadata(metadata),
+    );
 
     let mut roles = vec![(
         "authenticated".to_owned(),
@@ -96,100 +99,96 @@ fn build_pool(spec: &Spec, name: &str, pool: &IdentityPool, t: &mut Template) {
             Node::get_att(&ids.unauthenticated_role, "Arn"),
         ));
     }
-    t.resources.push((
-        ids.attachment.clone(),
-        Resource {
-            kind: "AWS::Cognito::IdentityPoolRoleAttachment",
-            metadata: None,
-            properties: Node::map([
-                ("IdentityPoolId", Node::ref_(&ids.pool)),
-                ("Roles", Node::Map(roles)),
-            ]),
-        },
-    ));
+    let properties = Node::map([
+        ("IdentityPoolId", Node::ref_(&ids.pool)),
+        ("Roles", Node::Map(roles)),
+    ]);
+    t.push(
+        &ids.attachment,
+        Resource::new("AWS::Cognito::IdentityPoolRoleAttachment", properties),
+    );
+}
 
-    // Signed-in identities: IAM role ∩ IoT policy (aws-facts.md §4), built from the same grants.
+/// Signed-in identities: IAM role ∩ IoT policy (aws-facts.md §4), built from the same grants.
+fn member_role(spec: &Spec, name: &str, pool: &IdentityPool, ids: &PoolIds, t: &mut Template) {
     let member = Grants::of_role(spec, &pool.authenticated);
-    let mut member_statements = iot_statements(&member.statements(), true);
-    member_statements.push(Node::map([
+    let mut statements = iot_statements(&member.statements(), true);
+    statements.push(Node::map([
         ("Sid", Node::s("InvokeAttachFunction")),
         ("Effect", Node::s("Allow")),
         ("Action", Node::s("lambda:InvokeFunction")),
         ("Resource", Node::get_att(&ids.function, "Arn")),
     ]));
-    t.resources.push((
-        ids.authenticated_role.clone(),
-        Resource {
-            kind: "AWS::IAM::Role",
-            metadata: None,
-            properties: Node::map([
-                (
-                    "Description",
-                    Node::s(format!(
-                        "Signed-in identities of identity pool {name}: role {}",
-                        pool.authenticated
-                    )),
-                ),
-                (
-                    "AssumeRolePolicyDocument",
-                    trust(&ids.pool, "authenticated"),
-                ),
-                (
-                    "Policies",
-                    Node::list([inline_policy("mqtt-and-attach", member_statements)]),
-                ),
-            ]),
-        },
-    ));
-    t.resources.push((
-        ids.iot_policy.clone(),
-        Resource {
-            kind: "AWS::IoT::Policy",
-            metadata: broadening_note(&member),
-            properties: Node::map([(
-                "PolicyDocument",
-                document(iot_statements(&member.statements(), false)),
-            )]),
-        },
-    ));
+    let description = format!(
+        "Signed-in identities of identity pool {name}: role {}",
+        pool.authenticated
+    );
+    let properties = Node::map([
+        ("Description", Node::s(description)),
+        (
+            "AssumeRolePolicyDocument",
+            trust(&ids.pool, "authenticated"),
+        ),
+        (
+            "Policies",
+            Node::list([inline_policy("mqtt-and-attach", statements)]),
+        ),
+    ]);
+    t.push(
+        &ids.authenticated_role,
+        Resource::new("AWS::IAM::Role", properties),
+    );
 
-    if let Some(g) = guests {
-        // Guests get the IAM role alone: IoT policies do not apply to them (aws-facts.md §4).
-        let guest = Grants::of_role(spec, &g.role);
-        let mut properties = vec![
-            (
-                "Description".to_owned(),
-                Node::s(format!(
-                    "Guests (unauthenticated identities) of identity pool {name}: role {}",
-                    g.role
-                )),
-            ),
-            (
-                "AssumeRolePolicyDocument".into(),
-                trust(&ids.pool, "unauthenticated"),
-            ),
-        ];
-        if !guest.is_empty() {
-            properties.push((
-                "Policies".into(),
-                Node::list([inline_policy(
-                    "mqtt",
-                    iot_statements(&guest.statements(), true),
-                )]),
-            ));
-        }
-        t.resources.push((
-            ids.unauthenticated_role.clone(),
-            Resource {
-                kind: "AWS::IAM::Role",
-                metadata: broadening_note(&guest),
-                properties: Node::Map(properties),
-            },
+    let properties = Node::map([
+        ("PolicyName", iot_policy_name(name)),
+        (
+            "PolicyDocument",
+            document(iot_statements(&member.statements(), false)),
+        ),
+    ]);
+    t.push(
+        &ids.iot_policy,
+        Resource::new("AWS::IoT::Policy", properties).with_metadata(broadening_note(&member)),
+    );
+}
+
+/// Guests get the IAM role alone: IoT policies do not apply to them (aws-facts.md §4).
+fn guest_role(spec: &Spec, name: &str, guests: &Guests, ids: &PoolIds, t: &mut Template) {
+    let guest = Grants::of_role(spec, &guests.role);
+    let description = format!(
+        "Guests (unauthenticated identities) of identity pool {name}: role {}",
+        guests.role
+    );
+    let mut properties = vec![
+        ("Description".to_owned(), Node::s(description)),
+        (
+            "AssumeRolePolicyDocument".into(),
+            trust(&ids.pool, "unauthenticated"),
+        ),
+    ];
+    if !guest.is_empty() {
+        let statements = iot_statements(&guest.statements(), true);
+        properties.push((
+            "Policies".into(),
+            Node::list([inline_policy("mqtt", statements)]),
         ));
     }
+    let role = Resource::new("AWS::IAM::Role", Node::Map(properties))
+        .with_metadata(broadening_note(&guest));
+    t.push(&ids.unauthenticated_role, role);
+}
 
-    attach_function(spec, name, &ids, t);
-    outputs(name, &ids, guests.is_some(), t);
+fn cogsynth_note(key: &str, value: Node) -> Node {
+    Node::map([("cogsynth", Node::map([(key, value)]))])
+}
+
+/// The IoT policy's name: `<stack>-<pool>`, unique per account and region because stack names
+/// are. Named rather than generated so the attach function's configuration does not depend on a
+/// `Ref` (moto returns an empty one for IoT policies, see README "Deploy rehearsal"), and so the
+/// policy is recognisable in the IoT console. IoT policies are not IAM resources, so
+/// `CAPABILITY_IAM` still suffices (aws-facts.md §6.2).
+fn iot_policy_name(pool: &str) -> Node {
+    Node::sub(format!("${{AWS::StackName}}-{pool}"))
 }
 
 /// `cognito-idp.<region>.amazonaws.com/<user pool id>` (aws-facts.md §1.1).
@@ -323,80 +322,26 @@ fn broadening_note(g: &Grants) -> Option<Node> {
 
 fn attach_function(spec: &Spec, pool: &str, ids: &PoolIds, t: &mut Template) {
     let a = &spec.attach;
-    t.resources.push((
-        ids.log_group.clone(),
-        Resource {
-            kind: "AWS::Logs::LogGroup",
-            metadata: None,
-            properties: Node::map([(
-                "RetentionInDays",
-                Node::Int(i64::from(a.log_retention_days)),
-            )]),
-        },
-    ));
-    t.resources.push((
-        ids.function_role.clone(),
-        Resource {
-            kind: "AWS::IAM::Role",
-            metadata: Some(Node::map([(
-                "cogsynth",
-                Node::map([("wildcard_resource_reason", Node::s(ATTACH_WILDCARD_REASON))]),
-            )])),
-            properties: Node::map([
-                (
-                    "Description",
-                    Node::s(format!(
-                        "Execution role of the attach function of identity pool {pool}"
-                    )),
-                ),
-                (
-                    "AssumeRolePolicyDocument",
-                    document(vec![Node::map([
-                        ("Effect", Node::s("Allow")),
-                        (
-                            "Principal",
-                            Node::map([("Service", Node::s("lambda.amazonaws.com"))]),
-                        ),
-                        ("Action", Node::s("sts:AssumeRole")),
-                    ])]),
-                ),
-                (
-                    "Policies",
-                    Node::list([inline_policy(
-                        "attach-and-log",
-                        vec![
-                            Node::map([
-                                ("Sid", Node::s("AttachIotPolicyToCaller")),
-                                ("Effect", Node::s("Allow")),
-                                ("Action", Node::s("iot:AttachPolicy")),
-                                ("Resource", Node::s("*")),
-                            ]),
-                            Node::map([
-                                ("Sid", Node::s("WriteOwnLogs")),
-                                ("Effect", Node::s("Allow")),
-                                (
-                                    "Action",
-                                    Node::list([
-                                        Node::s("logs:CreateLogStream"),
-                                        Node::s("logs:PutLogEvents"),
-                                    ]),
-                                ),
-                                // The log group's Arn attribute ends in `:*`, covering its streams
-                                // and nothing else (aws-facts.md §1.8).
-                                ("Resource", Node::get_att(&ids.log_group, "Arn")),
-                            ]),
-                        ],
-                    )]),
-                ),
-            ]),
-        },
-    ));
+    let retention = Node::map([(
+        "RetentionInDays",
+        Node::Int(i64::from(a.log_retention_days)),
+    )]);
+    t.push(
+        &ids.log_group,
+        Resource::new("AWS::Logs::LogGroup", retention),
+    );
+    t.push(&ids.function_role, attach_function_role(pool, ids));
+
     let code = lambda::render(&AttachSource {
         language: a.runtime.language(),
         invoke: a.invoke.mode(),
         stack: &spec.stack,
         pool,
     });
+    let variables = Node::map([
+        ("IDENTITY_POOL_ID", Node::ref_(&ids.pool)),
+        ("IOT_POLICY_NAMES", iot_policy_name(pool)),
+    ]);
     let mut props = vec![
         (
             "Description".to_owned(),
@@ -411,17 +356,9 @@ fn attach_function(spec: &Spec, pool: &str, ids: &PoolIds, t: &mut Template) {
         ("Code".into(), Node::map([("ZipFile", Node::s(code))])),
         ("Timeout".into(), Node::Int(10)),
         ("MemorySize".into(), Node::Int(128)),
-        (
-            "Environment".into(),
-            Node::map([(
-                "Variables",
-                Node::map([
-                    ("IDENTITY_POOL_ID", Node::ref_(&ids.pool)),
-                    ("IOT_POLICY_NAMES", Node::ref_(&ids.iot_policy)),
-                ]),
-            )]),
-        ),
-        // Logs go to the group declared above (retention set, no "already exists" race).
+        ("Environment".into(), Node::map([("Variables", variables)])),
+        // Logs go to the group declared above: retention set, and no "already exists" race
+        // with a group Lambda would create itself (aws-facts.md §1.8).
         (
             "LoggingConfig".into(),
             Node::map([("LogGroup", Node::ref_(&ids.log_group))]),
@@ -433,14 +370,59 @@ fn attach_function(spec: &Spec, pool: &str, ids: &PoolIds, t: &mut Template) {
             Node::Int(i64::from(c)),
         ));
     }
-    t.resources.push((
-        ids.function.clone(),
-        Resource {
-            kind: "AWS::Lambda::Function",
-            metadata: None,
-            properties: Node::Map(props),
-        },
-    ));
+    t.push(
+        &ids.function,
+        Resource::new("AWS::Lambda::Function", Node::Map(props)),
+    );
+}
+
+/// The attach function's execution role: attach, and write its own logs; nothing else.
+fn attach_function_role(pool: &str, ids: &PoolIds) -> Resource {
+    let assume = document(vec![Node::map([
+        ("Effect", Node::s("Allow")),
+        (
+            "Principal",
+            Node::map([("Service", Node::s("lambda.amazonaws.com"))]),
+        ),
+        ("Action", Node::s("sts:AssumeRole")),
+    ])]);
+    let attach = Node::map([
+        ("Sid", Node::s("AttachIotPolicyToCaller")),
+        ("Effect", Node::s("Allow")),
+        ("Action", Node::s("iot:AttachPolicy")),
+        ("Resource", Node::s("*")),
+    ]);
+    let logs = Node::map([
+        ("Sid", Node::s("WriteOwnLogs")),
+        ("Effect", Node::s("Allow")),
+        (
+            "Action",
+            Node::list([
+                Node::s("logs:CreateLogStream"),
+                Node::s("logs:PutLogEvents"),
+            ]),
+        ),
+        // The log group's Arn attribute ends in `:*`, covering its streams and nothing else
+        // (aws-facts.md §1.8).
+        ("Resource", Node::get_att(&ids.log_group, "Arn")),
+    ]);
+    let properties = Node::map([
+        (
+            "Description",
+            Node::s(format!(
+                "Execution role of the attach function of identity pool {pool}"
+            )),
+        ),
+        ("AssumeRolePolicyDocument", assume),
+        (
+            "Policies",
+            Node::list([inline_policy("attach-and-log", vec![attach, logs])]),
+        ),
+    ]);
+    Resource::new("AWS::IAM::Role", properties).with_metadata(Some(cogsynth_note(
+        "wildcard_resource_reason",
+        Node::s(ATTACH_WILDCARD_REASON),
+    )))
 }
 
 fn outputs(pool: &str, ids: &PoolIds, guests: bool, t: &mut Template) {

@@ -121,6 +121,24 @@ pub struct Resource {
     pub properties: Node,
 }
 
+impl Resource {
+    /// A resource with properties and no metadata.
+    pub fn new(kind: &'static str, properties: Node) -> Resource {
+        Resource {
+            kind,
+            metadata: None,
+            properties,
+        }
+    }
+
+    /// Sets (or clears) `Metadata`.
+    #[must_use]
+    pub fn with_metadata(mut self, metadata: Option<Node>) -> Resource {
+        self.metadata = metadata;
+        self
+    }
+}
+
 /// A whole template. Sections are emitted in the conventional order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Template {
@@ -137,6 +155,11 @@ pub struct Template {
 }
 
 impl Template {
+    /// Appends a resource.
+    pub fn push(&mut self, id: &str, resource: Resource) {
+        self.resources.push((id.to_owned(), resource));
+    }
+
     /// The resource with logical id `id`.
     pub fn resource(&self, id: &str) -> Option<&Resource> {
         self.resources.iter().find(|(k, _)| k == id).map(|(_, r)| r)

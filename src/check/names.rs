@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use crate::cfn::ids::{PoolIds, pascal};
 use crate::diag::Diagnostic;
-use crate::spec::{Invoke, Loaded, ValueSource};
+use crate::spec::{Invoke, Loaded, UserPool, ValueSource};
 
 use super::{at, at_key};
 
@@ -35,111 +35,113 @@ pub(crate) fn region_of(user_pool_id: &str) -> Option<&str> {
 }
 
 pub(super) fn check(l: &Loaded, out: &mut Vec<Diagnostic>) {
-    let spec = &l.spec;
-    let file = l.file.as_str();
-    // Logical id → the spec key that produced it.
-    let mut ids: BTreeMap<String, (String, Vec<String>)> = BTreeMap::new();
-    let mut claim = |id: String, what: String, tokens: Vec<String>, out: &mut Vec<Diagnostic>| {
-        if let Some((first, _)) = ids.get(&id) {
-            let refs: Vec<&str> = tokens.iter().map(String::as_str).collect();
-            out.push(
-                Diagnostic::input(
-                    "spec-duplicate",
-                    file,
-                    at_key(l, &refs),
-                    format!("{what} gives the logical id `{id}`, which {first} already has"),
-                )
-                .with_help("rename one of them: logical ids are derived from names without `-`"),
-            );
-        } else {
-            ids.insert(id, (what, tokens));
-        }
-    };
-    for name in spec.parameters.keys() {
-        claim(
-            name.clone(),
-            format!("parameter `{name}`"),
-            vec!["parameters".into(), name.clone()],
-            out,
-        );
+    logical_ids(l, out);
+    for (pool_name, pool) in &l.spec.identity_pools {
+        user_pools(l, pool_name, &pool.user_pools, out);
     }
-    for name in spec.identity_pools.keys() {
-        for id in PoolIds::new(name).all() {
-            claim(
-                id.to_owned(),
-                format!("identity pool `{name}`"),
-                vec!["identity_pools".into(), name.clone()],
-                out,
-            );
-        }
-    }
-    let mut scope_ids: BTreeMap<String, &str> = BTreeMap::new();
-    for name in spec.topic_scopes.keys() {
-        if let Some(first) = scope_ids.insert(pascal(name), name) {
-            out.push(
-                Diagnostic::input(
-                    "spec-duplicate",
-                    file,
-                    at_key(l, &["topic_scopes", name]),
-                    format!("topic scope `{name}` reads the same as `{first}` once `-` is dropped"),
-                )
-                .with_help("rename one of them"),
-            );
-        }
-    }
-
-    for (pool_name, pool) in &spec.identity_pools {
-        let mut seen = BTreeMap::new();
-        for (i, up) in pool.user_pools.iter().enumerate() {
-            let idx = i.to_string();
-            if let ValueSource::Literal(id) = &up.user_pool_id
-                && !is_user_pool_id(id)
-            {
-                out.push(
-                    Diagnostic::input(
-                        "spec-value",
-                        file,
-                        at(l, &["identity_pools", pool_name, "user_pools", &idx, "user_pool_id"]),
-                        format!("`{id}` is not a Cognito user pool id"),
-                    )
-                    .with_help("user pool ids look like `us-east-1_AbCdEf123`; or use `{ param: UserPoolId }`"),
-                );
-            }
-            if let ValueSource::Literal(id) = &up.client_id
-                && !(id.len() <= 128
-                    && id
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '+'))
-            {
-                out.push(
-                    Diagnostic::input(
-                        "spec-value",
-                        file,
-                        at(l, &["identity_pools", pool_name, "user_pools", &idx, "client_id"]),
-                        format!("`{id}` is not a Cognito app client id"),
-                    )
-                    .with_help("app client ids are letters, digits, `_` and `+`, at most 128; or use `{ param: ... }`"),
-                );
-            }
-            if let Some(first) = seen.insert((&up.user_pool_id, &up.client_id), i) {
-                out.push(
-                    Diagnostic::input(
-                        "spec-duplicate",
-                        file,
-                        at(l, &["identity_pools", pool_name, "user_pools", &idx]),
-                        "this user pool and client are listed twice",
-                    )
-                    .with_help(format!("remove this copy (the first is item {first})")),
-                );
-            }
-        }
-    }
-
-    if spec.attach.invoke == Invoke::ApiGateway {
+    if l.spec.attach.invoke == Invoke::ApiGateway {
         out.push(
-            Diagnostic::input("spec-unsupported", file, at(l, &["attach", "invoke"]), "`invoke: api-gateway` is not supported yet")
+            Diagnostic::input("spec-unsupported", &l.file, at(l, &["attach", "invoke"]), "`invoke: api-gateway` is not supported yet")
                 .with_help("use `invoke: direct` (the app calls Lambda Invoke with its identity-pool credentials)"),
         );
+    }
+}
+
+/// Logical ids derived from different names must differ (`app-1` and `app1` both give `App1`).
+fn logical_ids(l: &Loaded, out: &mut Vec<Diagnostic>) {
+    let spec = &l.spec;
+    // Logical id → who claimed it first.
+    let mut ids: BTreeMap<String, String> = BTreeMap::new();
+    let mut claims: Vec<(String, Vec<String>, [&str; 2])> = Vec::new();
+    for name in spec.parameters.keys() {
+        claims.push((
+            format!("parameter `{name}`"),
+            vec![name.clone()],
+            ["parameters", name],
+        ));
+    }
+    for name in spec.identity_pools.keys() {
+        let pool_ids = PoolIds::new(name).all().map(str::to_owned).to_vec();
+        claims.push((
+            format!("identity pool `{name}`"),
+            pool_ids,
+            ["identity_pools", name],
+        ));
+    }
+    for name in spec.topic_scopes.keys() {
+        // Scopes give no resources yet, but their names will appear in ids and reports.
+        claims.push((
+            format!("topic scope `{name}`"),
+            vec![format!("Scope{}", pascal(name))],
+            ["topic_scopes", name],
+        ));
+    }
+    for (what, claimed, tokens) in claims {
+        // One report per name is enough; an identity pool claims eight ids.
+        if let Some((id, first)) = claimed.iter().find_map(|id| ids.get(id).map(|f| (id, f))) {
+            out.push(
+                Diagnostic::input(
+                    "spec-duplicate",
+                    &l.file,
+                    at_key(l, &tokens),
+                    format!("{what} gives the logical id `{id}`, which {first} already has"),
+                )
+                .with_help("rename one of them: logical ids are names without `-`, capitalised"),
+            );
+            continue;
+        }
+        for id in claimed {
+            ids.insert(id, what.clone());
+        }
+    }
+}
+
+fn is_client_id(s: &str) -> bool {
+    s.len() <= 128
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '+')
+}
+
+fn user_pools(l: &Loaded, pool: &str, user_pools: &[UserPool], out: &mut Vec<Diagnostic>) {
+    let mut seen = BTreeMap::new();
+    for (i, up) in user_pools.iter().enumerate() {
+        let idx = i.to_string();
+        let at_field = |field: &str| at(l, &["identity_pools", pool, "user_pools", &idx, field]);
+        if let ValueSource::Literal(id) = &up.user_pool_id
+            && !is_user_pool_id(id)
+        {
+            out.push(
+                Diagnostic::input(
+                    "spec-value",
+                    &l.file,
+                    at_field("user_pool_id"),
+                    format!("`{id}` is not a Cognito user pool id"),
+                )
+                .with_help(
+                    "user pool ids look like `us-east-1_AbCdEf123`; or use `{ param: UserPoolId }`",
+                ),
+            );
+        }
+        if let ValueSource::Literal(id) = &up.client_id
+            && !is_client_id(id)
+        {
+            out.push(
+                Diagnostic::input("spec-value", &l.file, at_field("client_id"), format!("`{id}` is not a Cognito app client id"))
+                    .with_help("app client ids are letters, digits, `_` and `+`, at most 128; or use `{ param: ... }`"),
+            );
+        }
+        if let Some(first) = seen.insert((&up.user_pool_id, &up.client_id), i) {
+            let pos = at(l, &["identity_pools", pool, "user_pools", &idx]);
+            out.push(
+                Diagnostic::input(
+                    "spec-duplicate",
+                    &l.file,
+                    pos,
+                    "this user pool and client are listed twice",
+                )
+                .with_help(format!("remove this copy (the first is item {first})")),
+            );
+        }
     }
 }
 

@@ -1,65 +1,52 @@
 //! Every name a spec uses is declared, and everything declared is used.
 
+use std::collections::BTreeSet;
+
 use crate::diag::{Diagnostic, Severity};
-use crate::spec::schema_suggest;
-use crate::spec::{Loaded, ValueSource};
+use crate::spec::{Loaded, ValueSource, schema_suggest};
 
 use super::{at, at_key};
 
 pub(super) fn check(l: &Loaded, out: &mut Vec<Diagnostic>) {
     let spec = &l.spec;
-    let file = l.file.as_str();
-    let scopes: Vec<String> = spec.topic_scopes.keys().cloned().collect();
-    let roles: Vec<String> = spec.roles.keys().cloned().collect();
-    let params: Vec<String> = spec.parameters.keys().cloned().collect();
-
-    let unknown = |what: &str, name: &str, known: &[String], declare: &str, pos| {
-        let d = Diagnostic::input("spec-ref", file, pos, format!("unknown {what} `{name}`"));
-        match schema_suggest(name, known) {
-            Some(s) => d.with_help(format!("did you mean `{s}`?")),
-            None => d.with_help(format!("declare it under `{declare}:`")),
-        }
-    };
-
     for (role_name, role) in &spec.roles {
         for (i, scope) in role.scopes.iter().enumerate() {
-            if !spec.topic_scopes.contains_key(scope) {
-                let idx = i.to_string();
-                out.push(unknown(
-                    "topic scope",
-                    scope,
-                    &scopes,
-                    "topic_scopes",
-                    at(l, &["roles", role_name, "scopes", &idx]),
-                ));
-            }
+            let idx = i.to_string();
+            let tokens = ["roles", role_name.as_str(), "scopes", &idx];
+            require(
+                l,
+                "topic scope",
+                scope,
+                spec.topic_scopes.keys(),
+                "topic_scopes",
+                &tokens,
+                out,
+            );
         }
     }
-
-    let mut used_roles = std::collections::BTreeSet::new();
-    let mut used_params = std::collections::BTreeSet::new();
     for (pool_name, pool) in &spec.identity_pools {
-        used_roles.insert(pool.authenticated.as_str());
-        if !spec.roles.contains_key(&pool.authenticated) {
-            out.push(unknown(
-                "role",
-                &pool.authenticated,
-                &roles,
-                "roles",
-                at(l, &["identity_pools", pool_name, "authenticated"]),
-            ));
-        }
+        let p = pool_name.as_str();
+        let tokens = ["identity_pools", p, "authenticated"];
+        require(
+            l,
+            "role",
+            &pool.authenticated,
+            spec.roles.keys(),
+            "roles",
+            &tokens,
+            out,
+        );
         if let Some(guests) = &pool.unauthenticated {
-            used_roles.insert(guests.role.as_str());
-            if !spec.roles.contains_key(&guests.role) {
-                out.push(unknown(
-                    "role",
-                    &guests.role,
-                    &roles,
-                    "roles",
-                    at(l, &["identity_pools", pool_name, "unauthenticated", "role"]),
-                ));
-            }
+            let tokens = ["identity_pools", p, "unauthenticated", "role"];
+            require(
+                l,
+                "role",
+                &guests.role,
+                spec.roles.keys(),
+                "roles",
+                &tokens,
+                out,
+            );
         }
         for (i, up) in pool.user_pools.iter().enumerate() {
             let idx = i.to_string();
@@ -68,35 +55,79 @@ pub(super) fn check(l: &Loaded, out: &mut Vec<Diagnostic>) {
                 ("client_id", &up.client_id),
             ] {
                 if let ValueSource::Param { param } = value {
-                    used_params.insert(param.as_str());
-                    if !spec.parameters.contains_key(param) {
-                        out.push(unknown(
-                            "parameter",
-                            param,
-                            &params,
-                            "parameters",
-                            at(
-                                l,
-                                &[
-                                    "identity_pools",
-                                    pool_name,
-                                    "user_pools",
-                                    &idx,
-                                    field,
-                                    "param",
-                                ],
-                            ),
-                        ));
-                    }
+                    let tokens = ["identity_pools", p, "user_pools", &idx, field, "param"];
+                    require(
+                        l,
+                        "parameter",
+                        param,
+                        spec.parameters.keys(),
+                        "parameters",
+                        &tokens,
+                        out,
+                    );
                 }
             }
         }
     }
+    unused(l, out);
+}
 
-    let warn_unused = |what: &str, section: &str, name: &str| {
+/// Reports `name` at `tokens` unless it is one of `known`.
+fn require<'a>(
+    l: &Loaded,
+    what: &str,
+    name: &str,
+    known: impl Iterator<Item = &'a String>,
+    declare: &str,
+    tokens: &[&str],
+    out: &mut Vec<Diagnostic>,
+) {
+    let known: Vec<String> = known.cloned().collect();
+    if known.iter().any(|k| k == name) {
+        return;
+    }
+    let d = Diagnostic::input(
+        "spec-ref",
+        &l.file,
+        at(l, tokens),
+        format!("unknown {what} `{name}`"),
+    );
+    out.push(match schema_suggest(name, &known) {
+        Some(s) => d.with_help(format!("did you mean `{s}`?")),
+        None => d.with_help(format!("declare it under `{declare}:`")),
+    });
+}
+
+fn unused(l: &Loaded, out: &mut Vec<Diagnostic>) {
+    let spec = &l.spec;
+    let used_roles: BTreeSet<&str> = spec
+        .identity_pools
+        .values()
+        .flat_map(|p| {
+            std::iter::once(p.authenticated.as_str())
+                .chain(p.unauthenticated.as_ref().map(|g| g.role.as_str()))
+        })
+        .collect();
+    let used_scopes: BTreeSet<&str> = spec
+        .roles
+        .values()
+        .flat_map(|r| r.scopes.iter().map(String::as_str))
+        .collect();
+    let used_params: BTreeSet<&str> = spec
+        .identity_pools
+        .values()
+        .flat_map(|p| p.user_pools.iter())
+        .flat_map(|u| [&u.user_pool_id, &u.client_id])
+        .filter_map(|v| match v {
+            ValueSource::Param { param } => Some(param.as_str()),
+            _ => None,
+        })
+        .collect();
+
+    let warn = |what: &str, section: &str, name: &str| {
         let mut d = Diagnostic::input(
             "spec-unused",
-            file,
+            &l.file,
             at_key(l, &[section, name]),
             format!("{what} `{name}` is never used"),
         );
@@ -108,31 +139,26 @@ pub(super) fn check(l: &Loaded, out: &mut Vec<Diagnostic>) {
         .keys()
         .filter(|r| !used_roles.contains(r.as_str()))
     {
-        out.push(warn_unused("role", "roles", name));
+        out.push(warn("role", "roles", name));
     }
-    let used_scopes: std::collections::BTreeSet<&str> = spec
-        .roles
-        .values()
-        .flat_map(|r| r.scopes.iter().map(String::as_str))
-        .collect();
     for name in spec
         .topic_scopes
         .keys()
         .filter(|s| !used_scopes.contains(s.as_str()))
     {
-        out.push(warn_unused("topic scope", "topic_scopes", name));
+        out.push(warn("topic scope", "topic_scopes", name));
     }
     for name in spec
         .parameters
         .keys()
         .filter(|p| !used_params.contains(p.as_str()))
     {
-        // An unused parameter is an error, not a warning: cfn-lint (W2001) flags it in the
-        // template, and a deploy would still ask for its value.
+        // An error, not a warning: cfn-lint (W2001) flags an unused parameter in the template,
+        // and a deploy would still ask for its value.
         out.push(
             Diagnostic::input(
                 "spec-unused",
-                file,
+                &l.file,
                 at_key(l, &["parameters", name]),
                 format!("parameter `{name}` is never used"),
             )

@@ -1,1 +1,0 @@
-//! The one integration-test binary (one link on a two-core machine).

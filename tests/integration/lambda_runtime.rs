@@ -1,0 +1,798 @@
+//! Runs the rendered attach function under the real `node` and `python3`, for every language and invoke
+//! mode, against stub SDKs that record each `AttachPolicy` call (`tests/fixtures/lambda/`).
+//!
+//! Each run renders the source into a fresh temporary directory as `index.js` / `index.py` (the names
+//! CloudFormation gives inline code) and drives it through a small harness script per language. The
+//! harness prints one JSON object with the handler's answers, the SDK calls and the captured output; every
+//! assertion is made here, on parsed JSON. No network, no cargo.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use cogsynth::lambda::{AttachSource, InvokeMode, Language, render};
+use serde_json::{Value, json};
+use tempfile::TempDir;
+
+const STACK: &str = "fleet";
+const POOL_NAME: &str = "devices";
+const POOL_ID: &str = "eu-west-1:0f6c2a1e-7b3d-4c55-9e2a-1d2c3b4a5f60";
+const OTHER_POOL_ID: &str = "eu-west-1:9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d";
+/// The caller's own identity, as Lambda or API Gateway report it.
+const ME: &str = "eu-west-1:11111111-aaaa-4bbb-8ccc-111111111111";
+/// Someone else's identity, which a caller tries to smuggle in through the request.
+const VICTIM: &str = "eu-west-1:22222222-dddd-4eee-8fff-222222222222";
+const POLICIES: [&str; 3] = ["fleet-connect", "fleet-telemetry", "fleet-commands"];
+/// Credentials that appear in an API Gateway event and must never reach a log line or an answer.
+const SECRETS: [&str; 3] = ["ASIAFAKEACCESSKEY", "FAKESESSIONTOKEN", "deadbeefsignature"];
+
+#[derive(Debug, Clone, Copy)]
+struct Variant {
+    language: Language,
+    invoke: InvokeMode,
+}
+
+const VARIANTS: [Variant; 4] = [
+    Variant {
+        language: Language::NodeJs,
+        invoke: InvokeMode::Direct,
+    },
+    Variant {
+        language: Language::NodeJs,
+        invoke: InvokeMode::ApiGateway,
+    },
+    Variant {
+        language: Language::Python,
+        invoke: InvokeMode::Direct,
+    },
+    Variant {
+        language: Language::Python,
+        invoke: InvokeMode::ApiGateway,
+    },
+];
+
+impl Variant {
+    fn api_gateway(self) -> bool {
+        self.invoke == InvokeMode::ApiGateway
+    }
+}
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lambda")
+}
+
+/// A rendered function in its own directory, as CloudFormation deploys inline code.
+struct Deployed {
+    variant: Variant,
+    file: PathBuf,
+    _dir: TempDir,
+}
+
+fn deploy(variant: Variant) -> Deployed {
+    deploy_named(variant, STACK, POOL_NAME)
+}
+
+fn deploy_named(variant: Variant, stack: &str, pool: &str) -> Deployed {
+    let source = render(&AttachSource {
+        language: variant.language,
+        invoke: variant.invoke,
+        stack,
+        pool,
+    });
+    let dir = TempDir::new().expect("create a temporary directory");
+    let name = match variant.language {
+        Language::NodeJs => "index.js",
+        Language::Python => "index.py",
+    };
+    let file = dir.path().join(name);
+    std::fs::write(&file, source).expect("write the rendered handler");
+    Deployed {
+        variant,
+        file,
+        _dir: dir,
+    }
+}
+
+/// The function's environment, as the stack sets it. `None` leaves a variable unset.
+#[derive(Clone)]
+struct Env {
+    pool_id: Option<String>,
+    policies: Option<String>,
+    /// Policy name (or `*`) → error name the stub SDK answers with.
+    fail: Value,
+}
+
+impl Default for Env {
+    fn default() -> Self {
+        Self {
+            pool_id: Some(POOL_ID.to_owned()),
+            policies: Some(POLICIES.join(",")),
+            fail: json!({}),
+        }
+    }
+}
+
+impl Env {
+    fn failing(fail: Value) -> Self {
+        Self {
+            fail,
+            ..Self::default()
+        }
+    }
+}
+
+/// Who calls, as the trusted side (the Lambda service or API Gateway) reports it.
+#[derive(Debug, Clone, Copy)]
+struct Caller {
+    identity_id: Option<&'static str>,
+    pool_id: Option<&'static str>,
+    authenticated: bool,
+}
+
+const LEGITIMATE: Caller = Caller {
+    identity_id: Some(ME),
+    pool_id: Some(POOL_ID),
+    authenticated: true,
+};
+
+const NOBODY: Caller = Caller {
+    identity_id: None,
+    pool_id: None,
+    authenticated: false,
+};
+
+/// Identity ids a caller could write into the request itself: all must be ignored.
+fn smuggled() -> Value {
+    json!({
+        "identityId": VICTIM,
+        "cognitoIdentityId": VICTIM,
+        "target": VICTIM,
+        "identity": { "cognitoIdentityId": VICTIM, "cognitoIdentityPoolId": POOL_ID },
+        "body": json!({ "identityId": VICTIM, "target": VICTIM }).to_string(),
+        "queryStringParameters": { "identityId": VICTIM, "target": VICTIM },
+        "pathParameters": { "identityId": VICTIM },
+    })
+}
+
+/// Builds `{event, context}` for one invocation. `smuggle` adds identity ids to the request.
+fn invocation(variant: Variant, caller: Caller, smuggle: bool) -> Value {
+    if variant.api_gateway() {
+        api_gateway_invocation(caller, smuggle)
+    } else {
+        direct_invocation(variant.language, caller, smuggle)
+    }
+}
+
+fn direct_invocation(language: Language, caller: Caller, smuggle: bool) -> Value {
+    let mut event = json!({ "hello": "world" });
+    if smuggle {
+        event = smuggled();
+        // A direct caller writes the whole event, so it can forge an API-Gateway-looking context too.
+        event["requestContext"] = json!({
+            "identity": {
+                "cognitoIdentityId": VICTIM,
+                "cognitoIdentityPoolId": POOL_ID,
+                "cognitoAuthenticationType": "authenticated",
+            },
+        });
+    }
+    let context = match (language, caller.identity_id) {
+        // The Node.js runtime leaves `context.identity` undefined without Cognito credentials.
+        (Language::NodeJs, None) => json!({}),
+        (Language::NodeJs, Some(id)) => json!({
+            "identity": { "cognitoIdentityId": id, "cognitoIdentityPoolId": caller.pool_id },
+        }),
+        (Language::Python, None) => json!({ "identity": null }),
+        (Language::Python, Some(id)) => json!({
+            "identity": { "cognito_identity_id": id, "cognito_identity_pool_id": caller.pool_id },
+        }),
+    };
+    json!({ "event": event, "context": context })
+}
+
+fn api_gateway_invocation(caller: Caller, smuggle: bool) -> Value {
+    let authentication = match (caller.identity_id, caller.authenticated) {
+        (None, _) => Value::Null,
+        (Some(_), true) => json!("authenticated"),
+        (Some(_), false) => json!("unauthenticated"),
+    };
+    let mut event = json!({
+        "resource": "/attach",
+        "path": "/attach",
+        "httpMethod": "POST",
+        "headers": {
+            "Authorization": "AWS4-HMAC-SHA256 Credential=ASIAFAKEACCESSKEY/20261126/eu-west-1/execute-api/aws4_request, SignedHeaders=host;x-amz-date, Signature=deadbeefsignature",
+            "X-Amz-Security-Token": "FAKESESSIONTOKEN",
+        },
+        "queryStringParameters": null,
+        "pathParameters": null,
+        "body": null,
+        "isBase64Encoded": false,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "a1b2c3d4e5",
+            "stage": "prod",
+            "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
+            "identity": {
+                "cognitoIdentityId": caller.identity_id,
+                "cognitoIdentityPoolId": caller.pool_id,
+                "cognitoAuthenticationType": authentication,
+                "cognitoAuthenticationProvider": "cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Abc,cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Abc:CognitoSignIn:sub",
+                "accessKey": "ASIAFAKEACCESSKEY",
+                "caller": "AROAFAKEROLEID:CognitoIdentityCredentials",
+                "userArn": "arn:aws:sts::123456789012:assumed-role/fleet-authenticated/CognitoIdentityCredentials",
+                "sourceIp": "198.51.100.7",
+            },
+        },
+    });
+    if smuggle {
+        let Value::Object(fields) = smuggled() else {
+            unreachable!("smuggled() is an object")
+        };
+        for (key, value) in fields {
+            event[key] = value;
+        }
+        event["headers"]["x-identity-id"] = json!(VICTIM);
+    }
+    // API Gateway invokes with its own credentials: no Cognito identity in the Lambda context.
+    json!({ "event": event, "context": { "identity": null } })
+}
+
+/// What the harness reports for one process: module load plus a series of invocations.
+struct Run {
+    invocations: Vec<Outcome>,
+}
+
+/// What one invocation did.
+#[derive(Debug)]
+struct Outcome {
+    variant: Variant,
+    answer: Value,
+    calls: Vec<Value>,
+    logs: Vec<String>,
+}
+
+/// Runs `invocations` in one process, the way a warm execution environment serves them.
+fn run(deployed: &Deployed, env: &Env, invocations: &[Value]) -> Run {
+    let fixtures = fixtures();
+    let (program, harness, stub_root, search_path) = match deployed.variant.language {
+        Language::NodeJs => ("node", "harness.js", "stub-node", "NODE_PATH"),
+        Language::Python => ("python3", "harness.py", "stub-python", "PYTHONPATH"),
+    };
+    let stub_root = fixtures.join(stub_root);
+    let mut command = Command::new(program);
+    command
+        .arg(fixtures.join(harness))
+        .current_dir(deployed.file.parent().expect("the handler has a directory"))
+        .env_clear()
+        .env(search_path, &stub_root)
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .env("PYTHONIOENCODING", "utf-8")
+        .env("STUB_IOT_FAIL", env.fail.to_string())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    // Just enough of the outer environment to find the interpreters (pyenv shims need HOME / PYENV_*).
+    for name in ["PATH", "HOME", "PYENV_ROOT", "PYENV_VERSION", "SYSTEMROOT"] {
+        if let Some(value) = std::env::var_os(name) {
+            command.env(name, value);
+        }
+    }
+    if let Some(pool_id) = &env.pool_id {
+        command.env("IDENTITY_POOL_ID", pool_id);
+    }
+    if let Some(policies) = &env.policies {
+        command.env("IOT_POLICY_NAMES", policies);
+    }
+    let mut child = command
+        .spawn()
+        .unwrap_or_else(|err| panic!("cannot start `{program}` (it must be on PATH): {err}"));
+    let request = json!({
+        "module": deployed.file,
+        "stubRoot": stub_root,
+        "invocations": invocations,
+    });
+    child
+        .stdin
+        .take()
+        .expect("piped stdin")
+        .write_all(request.to_string().as_bytes())
+        .expect("write the harness request");
+    let output = child.wait_with_output().expect("wait for the harness");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "{:?}: harness failed ({})\nstdout:\n{stdout}\nstderr:\n{stderr}",
+        deployed.variant,
+        output.status
+    );
+    let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|err| {
+        panic!(
+            "{:?}: harness output is not JSON ({err}):\n{stdout}",
+            deployed.variant
+        )
+    });
+
+    // The SDK client is created once, at module load, and nothing is printed before the first call.
+    assert_eq!(report["clientsAtLoad"], json!(1), "{:?}", deployed.variant);
+    assert_eq!(report["clientsAfter"], json!(1), "{:?}", deployed.variant);
+    assert_eq!(report["loadOutput"], json!([]), "{:?}", deployed.variant);
+
+    let outcomes = report["invocations"]
+        .as_array()
+        .expect("invocations array")
+        .iter()
+        .map(|item| {
+            assert_eq!(
+                item["threw"],
+                Value::Null,
+                "{:?}: the handler threw",
+                deployed.variant
+            );
+            Outcome {
+                variant: deployed.variant,
+                answer: item["answer"].clone(),
+                calls: item["calls"].as_array().expect("calls array").clone(),
+                logs: item["logs"]
+                    .as_array()
+                    .expect("logs array")
+                    .iter()
+                    .map(|line| line.as_str().expect("a log line").to_owned())
+                    .collect(),
+            }
+        })
+        .collect();
+    Run {
+        invocations: outcomes,
+    }
+}
+
+fn invoke(variant: Variant, env: &Env, invocation: &Value) -> Outcome {
+    let deployed = deploy(variant);
+    let mut run = run(&deployed, env, std::slice::from_ref(invocation));
+    run.invocations.pop().expect("one outcome")
+}
+
+impl Outcome {
+    /// The answer's status (API Gateway only) and body object.
+    fn reply(&self) -> (Option<u64>, Value) {
+        if !self.variant.api_gateway() {
+            return (None, self.answer.clone());
+        }
+        assert_eq!(
+            self.answer["headers"],
+            json!({ "content-type": "application/json" }),
+            "{self:?}"
+        );
+        let body = self.answer["body"].as_str().expect("body is a JSON string");
+        let body: Value = serde_json::from_str(body).expect("body parses as JSON");
+        (self.answer["statusCode"].as_u64(), body)
+    }
+
+    fn expect_status(&self, status: u64) -> Value {
+        let (actual, body) = self.reply();
+        if self.variant.api_gateway() {
+            assert_eq!(actual, Some(status), "{self:?}");
+        }
+        body
+    }
+
+    /// Exactly one log line, a JSON object with exactly the documented fields and labels.
+    fn log_line(&self) -> Value {
+        assert_eq!(self.logs.len(), 1, "one log line per call: {self:?}");
+        let line: Value = serde_json::from_str(&self.logs[0])
+            .unwrap_or_else(|err| panic!("log line is not JSON ({err}): {self:?}"));
+        let mut keys: Vec<&str> = line
+            .as_object()
+            .expect("log line is an object")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            [
+                "event",
+                "identityId",
+                "outcome",
+                "policies",
+                "pool",
+                "reason",
+                "stack"
+            ],
+            "{self:?}"
+        );
+        assert_eq!(line["event"], "attach", "{self:?}");
+        assert_eq!(line["stack"], STACK, "{self:?}");
+        assert_eq!(line["pool"], POOL_NAME, "{self:?}");
+        for secret in SECRETS {
+            assert!(!self.logs[0].contains(secret), "{secret} logged: {self:?}");
+        }
+        line
+    }
+
+    fn assert_attached(&self, identity_id: &str, policies: &[&str]) {
+        let expected: Vec<Value> = policies
+            .iter()
+            .map(|policy| attach_call(policy, identity_id))
+            .collect();
+        assert_eq!(self.calls, expected, "{self:?}");
+        let body = self.expect_status(200);
+        assert_eq!(
+            body,
+            json!({ "ok": true, "identityId": identity_id, "attached": policies }),
+            "{self:?}"
+        );
+        let log = self.log_line();
+        assert_eq!(log["outcome"], "attached", "{self:?}");
+        assert_eq!(log["identityId"], identity_id, "{self:?}");
+        assert_eq!(log["policies"], json!(policies), "{self:?}");
+        self.assert_nothing_leaks();
+    }
+
+    fn assert_refused(&self) -> Value {
+        assert_eq!(
+            self.calls,
+            Vec::<Value>::new(),
+            "no SDK call on refusal: {self:?}"
+        );
+        let body = self.expect_status(403);
+        assert_eq!(body["ok"], false, "{self:?}");
+        assert_eq!(body["error"], "forbidden", "{self:?}");
+        assert!(body["message"].is_string(), "{self:?}");
+        assert_eq!(
+            body.as_object().map(serde_json::Map::len),
+            Some(3),
+            "{self:?}"
+        );
+        let log = self.log_line();
+        assert_eq!(log["outcome"], "refused", "{self:?}");
+        assert!(log["reason"].is_string(), "{self:?}");
+        self.assert_nothing_leaks();
+        log
+    }
+
+    fn assert_misconfigured(&self) {
+        assert_eq!(self.calls, Vec::<Value>::new(), "{self:?}");
+        let body = self.expect_status(500);
+        assert_eq!(body["ok"], false, "{self:?}");
+        assert_eq!(body["error"], "misconfigured", "{self:?}");
+        let log = self.log_line();
+        assert_eq!(log["outcome"], "misconfigured", "{self:?}");
+        assert_eq!(log["identityId"], Value::Null, "{self:?}");
+    }
+
+    /// The victim's id, credentials and SDK internals never reach the answer.
+    fn assert_nothing_leaks(&self) {
+        let answer = self.answer.to_string();
+        for needle in [
+            VICTIM,
+            "stub",
+            "Exception",
+            "    at ",
+            "Traceback",
+            "index.js",
+            "index.py",
+        ]
+        .into_iter()
+        .chain(SECRETS)
+        {
+            assert!(
+                !answer.contains(needle),
+                "answer leaks {needle:?}: {self:?}"
+            );
+        }
+        for call in &self.calls {
+            assert_ne!(call["target"], VICTIM, "{self:?}");
+        }
+    }
+}
+
+fn attach_call(policy: &str, identity_id: &str) -> Value {
+    json!({ "op": "AttachPolicy", "policyName": policy, "target": identity_id, "extra": [] })
+}
+
+#[test]
+fn rendered_sources_pass_the_language_checkers() {
+    for variant in VARIANTS {
+        let deployed = deploy(variant);
+        let (program, args): (&str, &[&str]) = match variant.language {
+            Language::NodeJs => ("node", &["--check"]),
+            Language::Python => ("python3", &["-W", "error", "-m", "py_compile"]),
+        };
+        let output = Command::new(program)
+            .args(args)
+            .arg(&deployed.file)
+            .output()
+            .unwrap_or_else(|err| panic!("cannot start `{program}` (it must be on PATH): {err}"));
+        assert!(
+            output.status.success(),
+            "{variant:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
+
+#[test]
+fn a_legitimate_caller_gets_every_policy_on_its_own_identity() {
+    for variant in VARIANTS {
+        let outcome = invoke(
+            variant,
+            &Env::default(),
+            &invocation(variant, LEGITIMATE, false),
+        );
+        outcome.assert_attached(ME, &POLICIES);
+    }
+}
+
+#[test]
+fn policy_names_are_trimmed_and_kept_in_order() {
+    let env = Env {
+        policies: Some(" fleet-commands ,fleet-connect,, ".to_owned()),
+        ..Env::default()
+    };
+    for variant in VARIANTS {
+        let outcome = invoke(variant, &env, &invocation(variant, LEGITIMATE, false));
+        outcome.assert_attached(ME, &["fleet-commands", "fleet-connect"]);
+    }
+}
+
+#[test]
+fn identity_ids_in_the_request_are_ignored() {
+    for variant in VARIANTS {
+        // With a trusted identity, the smuggled one changes nothing.
+        let outcome = invoke(
+            variant,
+            &Env::default(),
+            &invocation(variant, LEGITIMATE, true),
+        );
+        outcome.assert_attached(ME, &POLICIES);
+        assert!(!outcome.logs[0].contains(VICTIM), "{outcome:?}");
+
+        // Without one, the smuggled identity does not stand in for it.
+        let outcome = invoke(variant, &Env::default(), &invocation(variant, NOBODY, true));
+        let log = outcome.assert_refused();
+        assert_eq!(log["identityId"], Value::Null, "{outcome:?}");
+        assert!(!outcome.logs[0].contains(VICTIM), "{outcome:?}");
+    }
+}
+
+#[test]
+fn a_caller_from_another_pool_is_refused() {
+    let stranger = Caller {
+        pool_id: Some(OTHER_POOL_ID),
+        ..LEGITIMATE
+    };
+    for variant in VARIANTS {
+        let outcome = invoke(
+            variant,
+            &Env::default(),
+            &invocation(variant, stranger, false),
+        );
+        let log = outcome.assert_refused();
+        assert_eq!(log["identityId"], ME, "{outcome:?}");
+    }
+}
+
+#[test]
+fn a_call_without_identity_is_refused() {
+    let empty = Caller {
+        identity_id: Some(""),
+        ..LEGITIMATE
+    };
+    for variant in VARIANTS {
+        for caller in [NOBODY, empty] {
+            let outcome = invoke(
+                variant,
+                &Env::default(),
+                &invocation(variant, caller, false),
+            );
+            let log = outcome.assert_refused();
+            assert_eq!(log["identityId"], Value::Null, "{outcome:?}");
+        }
+    }
+}
+
+#[test]
+fn api_gateway_refuses_unauthenticated_identities() {
+    let guest = Caller {
+        authenticated: false,
+        ..LEGITIMATE
+    };
+    for variant in VARIANTS.into_iter().filter(|variant| variant.api_gateway()) {
+        let outcome = invoke(variant, &Env::default(), &invocation(variant, guest, false));
+        outcome.assert_refused();
+    }
+}
+
+#[test]
+fn api_gateway_refuses_a_direct_invoke_with_a_forged_request_context() {
+    for variant in VARIANTS.into_iter().filter(|variant| variant.api_gateway()) {
+        // The caller invokes the function itself, with its own Cognito credentials, and writes a
+        // requestContext naming the victim.
+        let mut forged = invocation(
+            variant,
+            Caller {
+                identity_id: Some(VICTIM),
+                ..LEGITIMATE
+            },
+            false,
+        );
+        forged["context"] = match variant.language {
+            Language::NodeJs => {
+                json!({ "identity": { "cognitoIdentityId": ME, "cognitoIdentityPoolId": POOL_ID } })
+            }
+            Language::Python => json!({
+                "identity": { "cognito_identity_id": ME, "cognito_identity_pool_id": POOL_ID },
+            }),
+        };
+        let outcome = invoke(variant, &Env::default(), &forged);
+        let log = outcome.assert_refused();
+        assert_eq!(log["identityId"], ME, "{outcome:?}");
+    }
+}
+
+#[test]
+fn already_attached_counts_as_success() {
+    for variant in VARIANTS {
+        for fail in [
+            json!({ "*": "ResourceAlreadyExistsException" }),
+            json!({ "fleet-telemetry": "ResourceAlreadyExistsException" }),
+        ] {
+            let outcome = invoke(
+                variant,
+                &Env::failing(fail),
+                &invocation(variant, LEGITIMATE, false),
+            );
+            outcome.assert_attached(ME, &POLICIES);
+        }
+    }
+}
+
+#[test]
+fn other_sdk_failures_answer_an_error_and_log_failed() {
+    for variant in VARIANTS {
+        for (fail, attempted) in [
+            (json!({ "*": "ThrottlingException" }), &POLICIES[..1]),
+            (
+                json!({ "fleet-telemetry": "LimitExceededException" }),
+                &POLICIES[..2],
+            ),
+        ] {
+            let outcome = invoke(
+                variant,
+                &Env::failing(fail.clone()),
+                &invocation(variant, LEGITIMATE, false),
+            );
+            // Calls stop at the first failure; the earlier ones were made for the caller's identity.
+            let expected: Vec<Value> = attempted
+                .iter()
+                .map(|policy| attach_call(policy, ME))
+                .collect();
+            assert_eq!(outcome.calls, expected, "{outcome:?}");
+
+            let body = outcome.expect_status(502);
+            assert_eq!(body["ok"], false, "{outcome:?}");
+            assert_eq!(body["error"], "attach_failed", "{outcome:?}");
+            assert!(body["message"].is_string(), "{outcome:?}");
+            outcome.assert_nothing_leaks();
+
+            let log = outcome.log_line();
+            assert_eq!(log["outcome"], "failed", "{outcome:?}");
+            assert_eq!(log["identityId"], ME, "{outcome:?}");
+            let reason = log["reason"].as_str().expect("a reason");
+            let (policy, code) = fail
+                .as_object()
+                .and_then(|map| map.iter().next())
+                .expect("one failure");
+            let policy = if policy == "*" { POLICIES[0] } else { policy };
+            assert!(reason.contains(policy), "{reason}");
+            assert!(reason.contains(code.as_str().expect("code")), "{reason}");
+            assert!(
+                !reason.contains('\n') && !reason.contains(" at "),
+                "{reason}"
+            );
+        }
+    }
+}
+
+#[test]
+fn missing_configuration_is_reported_not_guessed() {
+    let broken = [
+        Env {
+            pool_id: None,
+            ..Env::default()
+        },
+        Env {
+            pool_id: Some("  ".to_owned()),
+            ..Env::default()
+        },
+        Env {
+            policies: None,
+            ..Env::default()
+        },
+        Env {
+            policies: Some(" , ".to_owned()),
+            ..Env::default()
+        },
+    ];
+    for variant in VARIANTS {
+        for env in &broken {
+            let outcome = invoke(variant, env, &invocation(variant, LEGITIMATE, false));
+            outcome.assert_misconfigured();
+        }
+    }
+}
+
+#[test]
+fn every_call_logs_exactly_one_json_line() {
+    let stranger = Caller {
+        pool_id: Some(OTHER_POOL_ID),
+        ..LEGITIMATE
+    };
+    for variant in VARIANTS {
+        let deployed = deploy(variant);
+        // One warm execution environment serving a mix of callers; the client is reused (see `run`).
+        let invocations = [
+            invocation(variant, LEGITIMATE, false),
+            invocation(variant, NOBODY, true),
+            invocation(variant, stranger, false),
+            invocation(variant, LEGITIMATE, true),
+        ];
+        let warm = run(&deployed, &Env::default(), &invocations);
+        let outcomes: Vec<String> = warm
+            .invocations
+            .iter()
+            .map(|outcome| {
+                outcome.log_line()["outcome"]
+                    .as_str()
+                    .expect("outcome")
+                    .to_owned()
+            })
+            .collect();
+        assert_eq!(
+            outcomes,
+            ["attached", "refused", "refused", "attached"],
+            "{variant:?}"
+        );
+
+        let failing = invoke_legitimately(
+            variant,
+            &Env::failing(json!({ "*": "InternalFailureException" })),
+        );
+        assert_eq!(failing.log_line()["outcome"], "failed");
+        let misconfigured = invoke_legitimately(
+            variant,
+            &Env {
+                pool_id: None,
+                ..Env::default()
+            },
+        );
+        assert_eq!(misconfigured.log_line()["outcome"], "misconfigured");
+    }
+}
+
+fn invoke_legitimately(variant: Variant, env: &Env) -> Outcome {
+    invoke(variant, env, &invocation(variant, LEGITIMATE, false))
+}
+
+#[test]
+fn stack_and_pool_labels_round_trip_into_the_log() {
+    let stack = "st\"ack'\\ \u{2028} </script> {{ x }} ${y} ünï";
+    let pool = "po\nol";
+    for variant in VARIANTS {
+        let deployed = deploy_named(variant, stack, pool);
+        let run = run(
+            &deployed,
+            &Env::default(),
+            &[invocation(variant, LEGITIMATE, false)],
+        );
+        let outcome = &run.invocations[0];
+        assert_eq!(outcome.logs.len(), 1, "{outcome:?}");
+        let line: Value = serde_json::from_str(&outcome.logs[0]).expect("log line is JSON");
+        assert_eq!(line["stack"], stack, "{variant:?}");
+        assert_eq!(line["pool"], pool, "{variant:?}");
+        assert_eq!(line["outcome"], "attached", "{variant:?}");
+    }
+}

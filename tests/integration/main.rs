@@ -1,0 +1,7 @@
+//! The one integration-test binary (one link on a two-core machine). Tests run the built
+//! `synth` binary (`CARGO_BIN_EXE_synth`, never cargo) or call the library.
+
+mod cli;
+mod lambda_runtime;
+mod resource_schemas;
+mod support;
