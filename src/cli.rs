@@ -2,13 +2,17 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Synthesizes CloudFormation for Cognito identity pools, their IAM roles, AWS IoT policies and
 /// the attach function, from the specs in stacks/.
 #[derive(Debug, Parser)]
-#[command(name = "synth", version, about, long_about = None)]
+#[command(name = "synth", version, about, long_about = None, args_conflicts_with_subcommands = true)]
 pub struct Cli {
+    /// A command other than building the templates.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// Spec files to build (default: every *.yaml in the stacks directory).
     pub specs: Vec<PathBuf>,
 
@@ -49,4 +53,90 @@ pub enum DiagFormat {
     Text,
     /// One JSON document with every diagnostic.
     Json,
+}
+
+/// Commands besides the default (build and check templates).
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// ALLOW or DENY for one MQTT request of one identity, evaluated on the generated policies.
+    Simulate(SimulateArgs),
+    /// Permission diff of the generated templates against a git revision or a directory.
+    Diff(DiffArgs),
+    /// The exact `aws cloudformation deploy` command for a stack.
+    DeployCommand(DeployCommandArgs),
+}
+
+/// `synth simulate`.
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// The spec.
+    pub spec: PathBuf,
+    /// The role (spec name).
+    #[arg(long)]
+    pub role: String,
+    /// The identity pool (spec name); needed only when several pools use the role.
+    #[arg(long)]
+    pub pool: Option<String>,
+    /// The caller's Cognito identity id, e.g. us-east-1:1111.
+    #[arg(long)]
+    pub identity: String,
+    /// connect, publish, subscribe or receive.
+    pub action: String,
+    /// Client id, topic or topic filter.
+    pub topic: String,
+}
+
+/// `synth diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// Git revision to compare with (default: the merge base with the main branch).
+    #[arg(long, value_name = "REV", conflicts_with = "base_dir")]
+    pub base: Option<String>,
+    /// A directory of templates to compare with, instead of a git revision.
+    #[arg(long, value_name = "DIR")]
+    pub base_dir: Option<PathBuf>,
+    /// Where the current templates are.
+    #[arg(long, value_name = "DIR", default_value = "out")]
+    pub out: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+    pub format: DiffFormat,
+    /// Exit 1 when the diff contains this kind of change.
+    #[arg(long, value_enum, default_value_t = FailOn::Never)]
+    pub fail_on: FailOn,
+}
+
+/// `synth diff --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// Plain text.
+    Text,
+    /// GitHub-flavoured Markdown, for a PR comment.
+    Markdown,
+    /// JSON.
+    Json,
+}
+
+/// `synth diff --fail-on`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Any grant that allows more than before.
+    Broadening,
+    /// Any change at all.
+    Any,
+    /// Never (report only).
+    Never,
+}
+
+/// `synth deploy-command`.
+#[derive(Debug, Args)]
+pub struct DeployCommandArgs {
+    /// Stack name (the spec's `stack:`).
+    pub stack: String,
+    /// Where specs are.
+    #[arg(long, value_name = "DIR", default_value = "stacks")]
+    pub stacks: PathBuf,
+    /// Where templates are.
+    #[arg(long, value_name = "DIR", default_value = "out")]
+    pub out: PathBuf,
 }

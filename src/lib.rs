@@ -8,11 +8,14 @@
 pub mod cfn;
 pub mod check;
 pub mod cli;
+pub mod deploy;
 pub mod diag;
+pub mod diff;
 pub mod lambda;
 pub mod mqtt;
 pub mod output;
 pub mod policy;
+pub mod simulate;
 pub mod source;
 pub mod spec;
 pub mod synth;

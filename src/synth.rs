@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use crate::cfn::build::build;
 use crate::cfn::emit::{Format, emit};
-use crate::cli::{Cli, DiagFormat, TemplateFormat};
+use crate::cli::{Cli, Command, DiagFormat, TemplateFormat};
 use crate::diag::{self, Class, Diagnostic, Severity};
 use crate::spec::{self, Loaded};
 use crate::{check, output};
@@ -30,6 +30,12 @@ struct Built {
 
 /// Runs synth as the command line asked, relative to `cwd`. Returns the exit code.
 pub fn run(cli: &Cli, cwd: &Path, stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32 {
+    match &cli.command {
+        Some(Command::Simulate(args)) => return crate::simulate::run(args, cwd, stdout, stderr),
+        Some(Command::Diff(args)) => return crate::diff::run(args, cwd, stdout, stderr),
+        Some(Command::DeployCommand(args)) => return crate::deploy::run(args, cwd, stdout, stderr),
+        None => {}
+    }
     let named = !cli.specs.is_empty();
     let files = if named {
         cli.specs.clone()

@@ -134,9 +134,10 @@ fn member_role(spec: &Spec, name: &str, pool: &IdentityPool, ids: &PoolIds, t: &
             Node::list([inline_policy("mqtt-and-attach", statements)]),
         ),
     ]);
+    let note = role_note(name, &pool.authenticated, "authenticated", &member);
     t.push(
         &ids.authenticated_role,
-        Resource::new("AWS::IAM::Role", properties),
+        Resource::new("AWS::IAM::Role", properties).with_metadata(Some(note.clone())),
     );
 
     let properties = Node::map([
@@ -148,7 +149,7 @@ fn member_role(spec: &Spec, name: &str, pool: &IdentityPool, ids: &PoolIds, t: &
     ]);
     t.push(
         &ids.iot_policy,
-        Resource::new("AWS::IoT::Policy", properties).with_metadata(broadening_note(&member)),
+        Resource::new("AWS::IoT::Policy", properties).with_metadata(Some(note)),
     );
 }
 
@@ -173,8 +174,9 @@ fn guest_role(spec: &Spec, name: &str, guests: &Guests, ids: &PoolIds, t: &mut T
             Node::list([inline_policy("mqtt", statements)]),
         ));
     }
-    let role = Resource::new("AWS::IAM::Role", Node::Map(properties))
-        .with_metadata(broadening_note(&guest));
+    let role = Resource::new("AWS::IAM::Role", Node::Map(properties)).with_metadata(Some(
+        role_note(name, &guests.role, "unauthenticated", &guest),
+    ));
     t.push(&ids.unauthenticated_role, role);
 }
 
@@ -299,25 +301,25 @@ fn sub_escape(resource: &str) -> String {
     resource.replace(IDENTITY, &POLICY_IDENTITY.replacen("${", "${!", 1))
 }
 
-fn broadening_note(g: &Grants) -> Option<Node> {
-    if g.broadened.is_empty() {
-        return None;
-    }
-    let notes = g
-        .broadened
-        .iter()
-        .map(|b| {
+/// Says which pool, role and kind of identity a role or IoT policy serves, so the template
+/// explains itself, and `simulate` and `diff` can read it back; lists every broadened grant.
+fn role_note(pool: &str, role: &str, identities: &str, g: &Grants) -> Node {
+    let mut note = vec![
+        ("pool".to_owned(), Node::s(pool)),
+        ("role".into(), Node::s(role)),
+        ("identities".into(), Node::s(identities)),
+    ];
+    if !g.broadened.is_empty() {
+        let notes = g.broadened.iter().map(|b| {
             Node::s(format!(
                 "{} is granted as {}: in policies `*` also matches several topic levels, where MQTT `+` matches one",
                 b.grant,
                 b.resource.replace(IDENTITY, POLICY_IDENTITY)
             ))
-        })
-        .collect();
-    Some(Node::map([(
-        "cogsynth",
-        Node::map([("broadened", Node::List(notes))]),
-    )]))
+        });
+        note.push(("broadened".into(), Node::list(notes)));
+    }
+    Node::map([("cogsynth", Node::Map(note))])
 }
 
 fn attach_function(spec: &Spec, pool: &str, ids: &PoolIds, t: &mut Template) {

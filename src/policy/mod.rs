@@ -3,6 +3,9 @@
 //! policy and the IoT policy, as AWS's examples do (aws-facts.md §4), so the two layers agree.
 //! Must not: know CloudFormation syntax (that is `cfn`).
 
+pub mod doc;
+pub mod eval;
+
 use std::collections::BTreeSet;
 
 use crate::mqtt::{self, IDENTITY};

@@ -1,0 +1,237 @@
+//! Reads the policy documents back out of a generated template (our own, or one from another git
+//! revision), per role: the IAM statements of each pool role and the IoT policy statements of the
+//! authenticated role. `simulate`, `expect` and `diff` evaluate these, so they judge what was
+//! emitted, not what the spec meant. Roles are found through the `Metadata.cogsynth` note that
+//! `cfn::build` writes on every pool role and IoT policy.
+
+use serde_json::Value;
+
+/// Allow or deny.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Effect {
+    /// `"Effect": "Allow"`.
+    Allow,
+    /// `"Effect": "Deny"`.
+    Deny,
+}
+
+/// Which authorization layer a statement belongs to (aws-facts.md §4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Layer {
+    /// The identity-pool role's IAM policy.
+    Iam,
+    /// The IoT policy attached to the identity.
+    Iot,
+}
+
+impl Layer {
+    /// "IAM role policy" / "IoT policy".
+    pub fn words(self) -> &'static str {
+        match self {
+            Layer::Iam => "IAM role policy",
+            Layer::Iot => "IoT policy",
+        }
+    }
+}
+
+/// One statement, with where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stmt {
+    /// Layer.
+    pub layer: Layer,
+    /// Logical id of the role or IoT policy resource.
+    pub resource: String,
+    /// Inline policy name (IAM), or the IoT policy's logical id.
+    pub policy: String,
+    /// Position in the document's `Statement` list, 0-based.
+    pub index: usize,
+    /// `Sid`, when present.
+    pub sid: Option<String>,
+    /// Effect.
+    pub effect: Effect,
+    /// Actions, as written.
+    pub actions: Vec<String>,
+    /// Resources, intrinsics resolved to text (see [`text_of`]).
+    pub resources: Vec<String>,
+}
+
+impl Stmt {
+    /// `IoT policy FleetIotPolicy, statement 2 (iot:Publish)` and the like.
+    pub fn describe(&self) -> String {
+        let name = match &self.sid {
+            Some(sid) => format!("statement {} \"{sid}\"", self.index + 1),
+            None => format!("statement {}", self.index + 1),
+        };
+        let place = match self.layer {
+            Layer::Iam => format!("IAM role {} policy {}", self.resource, self.policy),
+            Layer::Iot => format!("IoT policy {}", self.resource),
+        };
+        format!(
+            "{place}, {name} ({} {})",
+            self.effect_word(),
+            self.actions.join(", ")
+        )
+    }
+
+    fn effect_word(&self) -> &'static str {
+        match self.effect {
+            Effect::Allow => "Allow",
+            Effect::Deny => "Deny",
+        }
+    }
+}
+
+/// Which identities a role serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Identities {
+    /// Signed-in identities: IAM ∩ IoT.
+    Authenticated,
+    /// Guests: IAM alone.
+    Unauthenticated,
+}
+
+/// What one role of one pool may do, as emitted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleView {
+    /// Spec name of the identity pool.
+    pub pool: String,
+    /// Spec name of the role.
+    pub role: String,
+    /// Signed-in or guests.
+    pub identities: Identities,
+    /// Logical id of the IAM role.
+    pub role_id: String,
+    /// IAM statements.
+    pub iam: Vec<Stmt>,
+    /// IoT policy statements (empty for guests).
+    pub iot: Vec<Stmt>,
+}
+
+/// The text of a template value: strings as they are, `Fn::Sub` strings with `${!x}` unescaped
+/// to `${x}`, other intrinsics as `{Ref X}` / `{GetAtt X.Arn}`.
+pub fn text_of(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Object(m) if m.len() == 1 => {
+            let (k, arg) = m.iter().next().expect("one entry");
+            match (k.as_str(), arg) {
+                ("Fn::Sub", Value::String(s)) => s.replace("${!", "${"),
+                ("Fn::Sub", Value::Array(a)) => a.first().map(text_of).unwrap_or_default(),
+                ("Ref", Value::String(s)) => format!("{{Ref {s}}}"),
+                ("Fn::GetAtt", Value::Array(a)) => {
+                    format!(
+                        "{{GetAtt {}}}",
+                        a.iter()
+                            .filter_map(Value::as_str)
+                            .collect::<Vec<_>>()
+                            .join(".")
+                    )
+                }
+                _ => format!("{{{k}}}"),
+            }
+        }
+        other => other.to_string(),
+    }
+}
+
+fn strings(v: Option<&Value>) -> Vec<String> {
+    match v {
+        Some(Value::Array(items)) => items.iter().map(text_of).collect(),
+        Some(other) => vec![text_of(other)],
+        None => Vec::new(),
+    }
+}
+
+fn statements(doc: &Value, layer: Layer, resource: &str, policy: &str) -> Vec<Stmt> {
+    let list = match doc.get("Statement") {
+        Some(Value::Array(a)) => a.clone(),
+        Some(one) => vec![one.clone()],
+        None => Vec::new(),
+    };
+    list.iter()
+        .enumerate()
+        .map(|(index, s)| Stmt {
+            layer,
+            resource: resource.to_owned(),
+            policy: policy.to_owned(),
+            index,
+            sid: s.get("Sid").and_then(Value::as_str).map(str::to_owned),
+            effect: if s.get("Effect").and_then(Value::as_str) == Some("Deny") {
+                Effect::Deny
+            } else {
+                Effect::Allow
+            },
+            actions: strings(s.get("Action")),
+            resources: strings(s.get("Resource")),
+        })
+        .collect()
+}
+
+fn note(resource: &Value) -> Option<(&str, &str, Identities)> {
+    let n = resource.get("Metadata")?.get("cogsynth")?;
+    let identities = match n.get("identities")?.as_str()? {
+        "authenticated" => Identities::Authenticated,
+        "unauthenticated" => Identities::Unauthenticated,
+        _ => return None,
+    };
+    Some((
+        n.get("pool")?.as_str()?,
+        n.get("role")?.as_str()?,
+        identities,
+    ))
+}
+
+/// Every pool role of a template (as JSON), in template order.
+pub fn role_views(template: &Value) -> Vec<RoleView> {
+    let Some(resources) = template.get("Resources").and_then(Value::as_object) else {
+        return Vec::new();
+    };
+    let mut views: Vec<RoleView> = Vec::new();
+    for (id, r) in resources {
+        let Some((pool, role, identities)) = note(r) else {
+            continue;
+        };
+        let kind = r.get("Type").and_then(Value::as_str).unwrap_or_default();
+        let props = r.get("Properties").cloned().unwrap_or(Value::Null);
+        if kind == "AWS::IAM::Role" {
+            let mut iam = Vec::new();
+            for p in props
+                .get("Policies")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let name = p.get("PolicyName").map(text_of).unwrap_or_default();
+                if let Some(doc) = p.get("PolicyDocument") {
+                    iam.extend(statements(doc, Layer::Iam, id, &name));
+                }
+            }
+            views.push(RoleView {
+                pool: pool.into(),
+                role: role.into(),
+                identities,
+                role_id: id.clone(),
+                iam,
+                iot: Vec::new(),
+            });
+        }
+    }
+    for (id, r) in resources {
+        let Some((pool, _, Identities::Authenticated)) = note(r) else {
+            continue;
+        };
+        if r.get("Type").and_then(Value::as_str) != Some("AWS::IoT::Policy") {
+            continue;
+        }
+        let Some(doc) = r.get("Properties").and_then(|p| p.get("PolicyDocument")) else {
+            continue;
+        };
+        if let Some(view) = views
+            .iter_mut()
+            .find(|v| v.pool == pool && v.identities == Identities::Authenticated)
+        {
+            view.iot.extend(statements(doc, Layer::Iot, id, id));
+        }
+    }
+    views
+}

@@ -1,0 +1,384 @@
+//! Evaluates generated policy statements as AWS does, for one MQTT request of one identity
+//! (aws-facts.md §3.3, §4): an explicit Deny wins; otherwise an Allow is needed — in the IAM role
+//! policy alone for guests, in both the IAM role policy and the IoT policy for signed-in
+//! identities. `*` matches any run of characters (across `/`), `?` one character; MQTT `+` and `#`
+//! are literal. `${cognito-identity.amazonaws.com:sub}` is the caller's identity id; `${*}`,
+//! `${?}`, `${$}` are literal `*`, `?`, `$` (IOT-VAR).
+
+use std::fmt;
+
+use super::doc::{Effect, Identities, Layer, RoleView, Stmt};
+use crate::mqtt::POLICY_IDENTITY;
+
+/// ARN prefix of IoT resources as `doc` reads it from a template (pseudo parameters unresolved,
+/// which is fine: a request is built with the same text).
+pub const IOT_ARN_TEXT: &str = "arn:${AWS::Partition}:iot:${AWS::Region}:${AWS::AccountId}:";
+
+/// An MQTT request in spec terms: `publish devices/x/telemetry`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// `connect`, `publish`, `subscribe` or `receive`.
+    pub verb: Verb,
+    /// Client id, topic or topic filter.
+    pub target: String,
+}
+
+/// The four MQTT verbs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verb {
+    /// iot:Connect on `client/`.
+    Connect,
+    /// iot:Publish on `topic/`.
+    Publish,
+    /// iot:Subscribe on `topicfilter/`.
+    Subscribe,
+    /// iot:Receive on `topic/`.
+    Receive,
+}
+
+impl Verb {
+    /// Parses `publish` etc. (case-insensitive).
+    pub fn parse(word: &str) -> Option<Verb> {
+        match word.to_ascii_lowercase().as_str() {
+            "connect" => Some(Verb::Connect),
+            "publish" => Some(Verb::Publish),
+            "subscribe" => Some(Verb::Subscribe),
+            "receive" => Some(Verb::Receive),
+            _ => None,
+        }
+    }
+
+    /// The IoT action and resource kind (aws-facts.md §3.2).
+    pub fn action_and_kind(self) -> (&'static str, &'static str) {
+        match self {
+            Verb::Connect => ("iot:Connect", "client/"),
+            Verb::Publish => ("iot:Publish", "topic/"),
+            Verb::Subscribe => ("iot:Subscribe", "topicfilter/"),
+            Verb::Receive => ("iot:Receive", "topic/"),
+        }
+    }
+}
+
+impl fmt::Display for Verb {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Verb::Connect => "connect",
+            Verb::Publish => "publish",
+            Verb::Subscribe => "subscribe",
+            Verb::Receive => "receive",
+        })
+    }
+}
+
+impl Request {
+    /// Parses `"publish devices/a/b"`.
+    pub fn parse(text: &str) -> Option<Request> {
+        let (verb, target) = text.trim().split_once(char::is_whitespace)?;
+        let target = target.trim();
+        if target.is_empty() || target.contains(char::is_whitespace) {
+            return None;
+        }
+        Some(Request {
+            verb: Verb::parse(verb)?,
+            target: target.to_owned(),
+        })
+    }
+
+    /// The request's IoT action and resource ARN text.
+    pub fn action_and_resource(&self) -> (&'static str, String) {
+        let (action, kind) = self.verb.action_and_kind();
+        (action, format!("{IOT_ARN_TEXT}{kind}{}", self.target))
+    }
+}
+
+impl fmt::Display for Request {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.verb, self.target)
+    }
+}
+
+/// How one layer decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LayerDecision {
+    /// A Deny statement matched.
+    Denied(Stmt),
+    /// An Allow statement matched and no Deny did.
+    Allowed(Stmt),
+    /// Nothing matched.
+    NoMatch,
+}
+
+/// The outcome of one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    /// ALLOW or DENY.
+    pub allowed: bool,
+    /// The IAM layer.
+    pub iam: LayerDecision,
+    /// The IoT layer (signed-in identities only).
+    pub iot: Option<LayerDecision>,
+}
+
+impl Verdict {
+    /// One line per layer saying what decided.
+    pub fn explain(&self) -> String {
+        let mut lines = vec![explain_layer(Layer::Iam, &self.iam)];
+        if let Some(iot) = &self.iot {
+            lines.push(explain_layer(Layer::Iot, iot));
+        } else {
+            lines.push("IoT policy: not consulted (guests get the IAM role alone)".to_owned());
+        }
+        lines.join("\n")
+    }
+}
+
+fn explain_layer(layer: Layer, d: &LayerDecision) -> String {
+    match d {
+        LayerDecision::Denied(s) => format!("{}: DENY by {}", layer.words(), s.describe()),
+        LayerDecision::Allowed(s) => format!("{}: allow by {}", layer.words(), s.describe()),
+        LayerDecision::NoMatch => {
+            format!("{}: no statement matches (implicit deny)", layer.words())
+        }
+    }
+}
+
+/// Evaluates `request` for identity `identity` holding `role`.
+pub fn evaluate(role: &RoleView, identity: &str, request: &Request) -> Verdict {
+    let (action, resource) = request.action_and_resource();
+    let iam = decide(&role.iam, action, &resource, identity);
+    let iot = (role.identities == Identities::Authenticated)
+        .then(|| decide(&role.iot, action, &resource, identity));
+    let allows = |d: &LayerDecision| matches!(d, LayerDecision::Allowed(_));
+    let allowed = allows(&iam) && iot.as_ref().is_none_or(allows);
+    Verdict { allowed, iam, iot }
+}
+
+/// One layer: explicit deny, else allow, else implicit deny.
+pub fn decide(statements: &[Stmt], action: &str, resource: &str, identity: &str) -> LayerDecision {
+    let matches = |s: &Stmt| {
+        s.actions.iter().any(|a| {
+            glob(
+                &a.to_ascii_lowercase(),
+                &action.to_ascii_lowercase(),
+                identity,
+            )
+        }) && s.resources.iter().any(|r| glob(r, resource, identity))
+    };
+    if let Some(s) = statements
+        .iter()
+        .find(|s| s.effect == Effect::Deny && matches(s))
+    {
+        return LayerDecision::Denied(s.clone());
+    }
+    if let Some(s) = statements
+        .iter()
+        .find(|s| s.effect == Effect::Allow && matches(s))
+    {
+        return LayerDecision::Allowed(s.clone());
+    }
+    LayerDecision::NoMatch
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Token {
+    Char(char),
+    Any,
+    One,
+}
+
+/// The pattern as tokens, policy variables substituted with literal text.
+fn tokens(pattern: &str, identity: &str) -> Vec<Token> {
+    let mut out = Vec::new();
+    let mut rest = pattern;
+    while let Some(c) = rest.chars().next() {
+        if rest.starts_with("${") {
+            if let Some(end) = rest.find('}') {
+                let var = &rest[..=end];
+                let literal = match var {
+                    "${*}" => Some("*".to_owned()),
+                    "${?}" => Some("?".to_owned()),
+                    "${$}" => Some("$".to_owned()),
+                    v if v == POLICY_IDENTITY => Some(identity.to_owned()),
+                    _ => None,
+                };
+                if let Some(text) = literal {
+                    out.extend(text.chars().map(Token::Char));
+                    rest = &rest[end + 1..];
+                    continue;
+                }
+            }
+        }
+        out.push(match c {
+            '*' => Token::Any,
+            '?' => Token::One,
+            other => Token::Char(other),
+        });
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
+/// IAM-style wildcard match of `text` against `pattern` (iterative, with one backtrack point).
+pub fn glob(pattern: &str, text: &str, identity: &str) -> bool {
+    let p = tokens(pattern, identity);
+    let t: Vec<char> = text.chars().collect();
+    let (mut pi, mut ti) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        match p.get(pi) {
+            Some(Token::Char(c)) if *c == t[ti] => {
+                pi += 1;
+                ti += 1;
+            }
+            Some(Token::One) => {
+                pi += 1;
+                ti += 1;
+            }
+            Some(Token::Any) => {
+                star = Some((pi, ti));
+                pi += 1;
+            }
+            _ => match star {
+                Some((sp, st)) => {
+                    pi = sp + 1;
+                    ti = st + 1;
+                    star = Some((sp, st + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    p[pi..].iter().all(|t| *t == Token::Any)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ME: &str = "us-east-1:1111";
+
+    #[test]
+    fn wildcards_follow_iam_not_mqtt() {
+        assert!(glob("a/*", "a/b/c", ME), "* crosses levels");
+        assert!(glob("a/?", "a/b", ME));
+        assert!(!glob("a/?", "a/bc", ME));
+        assert!(!glob("a/+", "a/b", ME), "+ is literal");
+        assert!(glob("a/+", "a/+", ME));
+        assert!(!glob("a/#", "a/b", ME), "# is literal");
+        assert!(glob("*", "", ME));
+        assert!(glob("a*b*c", "a-x-b-y-c", ME));
+        assert!(!glob("a*b*c", "a-x-b-y", ME));
+    }
+
+    #[test]
+    fn variables_are_substituted_as_literal_text() {
+        let p = "d/${cognito-identity.amazonaws.com:sub}/x";
+        assert!(glob(p, "d/us-east-1:1111/x", ME));
+        assert!(!glob(p, "d/us-east-1:2222/x", ME));
+        // An identity id is text, never a wildcard.
+        assert!(!glob(p, "d/anything/x", "*"));
+        assert!(glob("a/${*}", "a/*", ME));
+        assert!(!glob("a/${*}", "a/b", ME));
+        assert!(glob("${$}aws/x", "$aws/x", ME));
+    }
+
+    #[test]
+    fn parses_requests() {
+        let r = Request::parse("publish  devices/a/b").unwrap();
+        assert_eq!(r.verb, Verb::Publish);
+        assert_eq!(
+            r.action_and_resource().1,
+            format!("{IOT_ARN_TEXT}topic/devices/a/b")
+        );
+        assert_eq!(
+            Request::parse("subscribe fleet/#")
+                .unwrap()
+                .action_and_resource()
+                .1,
+            format!("{IOT_ARN_TEXT}topicfilter/fleet/#")
+        );
+        assert!(Request::parse("shout x").is_none());
+        assert!(Request::parse("publish").is_none());
+    }
+
+    fn stmt(layer: Layer, effect: Effect, action: &str, resource: &str) -> Stmt {
+        Stmt {
+            layer,
+            resource: "R".into(),
+            policy: "p".into(),
+            index: 0,
+            sid: None,
+            effect,
+            actions: vec![action.into()],
+            resources: vec![format!("{IOT_ARN_TEXT}{resource}")],
+        }
+    }
+
+    fn member(iam: Vec<Stmt>, iot: Vec<Stmt>) -> RoleView {
+        RoleView {
+            pool: "p".into(),
+            role: "r".into(),
+            identities: Identities::Authenticated,
+            role_id: "R".into(),
+            iam,
+            iot,
+        }
+    }
+
+    #[test]
+    fn signed_in_identities_need_both_layers_and_deny_wins() {
+        let own = "topic/d/${cognito-identity.amazonaws.com:sub}/*";
+        let allow_iam = stmt(Layer::Iam, Effect::Allow, "iot:Publish", own);
+        let allow_iot = stmt(Layer::Iot, Effect::Allow, "iot:Publish", own);
+        let req = Request::parse("publish d/us-east-1:1111/t").unwrap();
+        assert!(
+            evaluate(
+                &member(vec![allow_iam.clone()], vec![allow_iot.clone()]),
+                ME,
+                &req
+            )
+            .allowed
+        );
+        assert!(
+            !evaluate(&member(vec![allow_iam.clone()], vec![]), ME, &req).allowed,
+            "IoT layer missing"
+        );
+        assert!(
+            !evaluate(&member(vec![], vec![allow_iot.clone()]), ME, &req).allowed,
+            "IAM layer missing"
+        );
+        let deny = stmt(Layer::Iot, Effect::Deny, "iot:*", "topic/d/*");
+        let v = evaluate(
+            &member(vec![allow_iam.clone()], vec![allow_iot.clone(), deny]),
+            ME,
+            &req,
+        );
+        assert!(!v.allowed);
+        assert!(matches!(v.iot, Some(LayerDecision::Denied(_))));
+        assert!(
+            v.explain().contains("IoT policy: DENY by"),
+            "{}",
+            v.explain()
+        );
+        // Someone else's topic.
+        let other = Request::parse("publish d/us-east-1:2222/t").unwrap();
+        assert!(!evaluate(&member(vec![allow_iam], vec![allow_iot]), ME, &other).allowed);
+    }
+
+    #[test]
+    fn guests_get_the_iam_role_alone() {
+        let mut guest = member(
+            vec![stmt(
+                Layer::Iam,
+                Effect::Allow,
+                "iot:Publish",
+                "topic/lobby",
+            )],
+            vec![],
+        );
+        guest.identities = Identities::Unauthenticated;
+        let v = evaluate(&guest, ME, &Request::parse("publish lobby").unwrap());
+        assert!(v.allowed);
+        assert!(v.iot.is_none());
+    }
+}
