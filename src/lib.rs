@@ -8,13 +8,16 @@
 pub mod cfn;
 pub mod check;
 pub mod cli;
+pub mod compile;
 pub mod deploy;
 pub mod diag;
 pub mod diff;
+pub mod expect;
 pub mod lambda;
 pub mod mqtt;
 pub mod output;
 pub mod policy;
+pub mod rules;
 pub mod simulate;
 pub mod source;
 pub mod spec;

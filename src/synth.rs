@@ -1,5 +1,5 @@
-//! The application layer: finds specs, runs the pipeline on each (load → schema → meaning
-//! checks → build → emit), then writes or checks out/. The only module besides `output` that
+//! The application layer: finds specs, compiles each (`compile`: load → schema → meaning
+//! checks → build → rules → expectations), emits, then writes or checks out/. The only module besides `output` that
 //! touches the filesystem. All-or-nothing: if any spec has an error, nothing is written.
 
 use std::collections::BTreeMap;
@@ -7,12 +7,12 @@ use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use crate::cfn::build::build;
 use crate::cfn::emit::{Format, emit};
 use crate::cli::{Cli, Command, DiagFormat, TemplateFormat};
+use crate::compile::{Compiled, compile};
 use crate::diag::{self, Class, Diagnostic, Severity};
-use crate::spec::{self, Loaded};
-use crate::{check, output};
+use crate::output;
+use crate::spec::Loaded;
 
 /// Exit code: success.
 pub const EXIT_OK: i32 = 0;
@@ -62,30 +62,28 @@ pub fn run(cli: &Cli, cwd: &Path, stdout: &mut dyn Write, stderr: &mut dyn Write
         }
     };
 
-    let (loaded, mut diags, sources) = load_all(cwd, &files);
+    let (compiled, mut diags, sources) = compile_all(cwd, &files);
     let format = match cli.template_format {
         TemplateFormat::Yaml => Format::Yaml,
         TemplateFormat::Json => Format::Json,
     };
     let out_dir = cwd.join(&cli.out);
-    let built: Vec<Built> = if diag::has_errors(&diags) {
-        Vec::new()
-    } else {
-        loaded
-            .into_iter()
-            .map(|l| {
-                let template = build(&l.spec, &l.file);
-                let text = emit(&template, &l.file, format);
-                let path =
-                    out_dir.join(format!("{}.template.{}", l.spec.stack, format.extension()));
-                Built {
-                    loaded: l,
-                    path,
-                    text,
-                }
-            })
-            .collect()
-    };
+    let built: Vec<Built> = compiled
+        .into_iter()
+        .map(|c| {
+            let text = emit(&c.template, &c.loaded.file, format);
+            let path = out_dir.join(format!(
+                "{}.template.{}",
+                c.loaded.spec.stack,
+                format.extension()
+            ));
+            Built {
+                loaded: c.loaded,
+                path,
+                text,
+            }
+        })
+        .collect();
 
     diag::sort(&mut diags);
     render(&diags, &sources, cli.format, stdout, stderr);
@@ -105,15 +103,15 @@ pub fn run(cli: &Cli, cwd: &Path, stdout: &mut dyn Write, stderr: &mut dyn Write
     }
 }
 
-/// Reads, parses, schema-checks and meaning-checks every file. Returns the specs without
-/// errors, every diagnostic, and the source texts (for snippets).
-fn load_all(
+/// Reads and compiles every file. Returns the compiled specs, every diagnostic, and the source
+/// texts (for snippets).
+fn compile_all(
     cwd: &Path,
     files: &[PathBuf],
-) -> (Vec<Loaded>, Vec<Diagnostic>, BTreeMap<String, String>) {
+) -> (Vec<Compiled>, Vec<Diagnostic>, BTreeMap<String, String>) {
     let mut diags = Vec::new();
     let mut sources = BTreeMap::new();
-    let mut loaded = Vec::new();
+    let mut compiled = Vec::new();
     for file in files {
         let shown = display(file);
         let bytes = match fs::read(cwd.join(file)) {
@@ -134,20 +132,12 @@ fn load_all(
             }
         };
         sources.insert(shown.clone(), String::from_utf8_lossy(&bytes).into_owned());
-        match spec::load(&shown, &bytes) {
-            Ok(l) => {
-                let found = check::run(&l);
-                let ok = !diag::has_errors(&found);
-                diags.extend(found);
-                if ok {
-                    loaded.push(l);
-                }
-            }
-            Err(found) => diags.extend(found),
-        }
+        let (c, found) = compile(&shown, &bytes);
+        diags.extend(found);
+        compiled.extend(c);
     }
-    check_unique_stacks(&loaded, &mut diags);
-    (loaded, diags, sources)
+    check_unique_stacks(&compiled, &mut diags);
+    (compiled, diags, sources)
 }
 
 fn planned(built: &[Built]) -> BTreeMap<PathBuf, String> {
@@ -261,7 +251,7 @@ fn list_specs(dir: &Path) -> io::Result<Vec<String>> {
 
 /// A path as shown to users and written into headers: relative, `/`-separated, no `./`, so
 /// output does not depend on the machine.
-fn display(path: &Path) -> String {
+pub fn display(path: &Path) -> String {
     let s = path.to_string_lossy().replace('\\', "/");
     s.strip_prefix("./").unwrap_or(&s).to_owned()
 }
@@ -275,9 +265,9 @@ fn io_words(e: &io::Error) -> String {
     }
 }
 
-fn check_unique_stacks(loaded: &[Loaded], diags: &mut Vec<Diagnostic>) {
+fn check_unique_stacks(compiled: &[Compiled], diags: &mut Vec<Diagnostic>) {
     let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
-    for l in loaded {
+    for l in compiled.iter().map(|c| &c.loaded) {
         if let Some(first) = seen.insert(&l.spec.stack, &l.file) {
             diags.push(
                 Diagnostic::input(

@@ -73,6 +73,40 @@ pub struct Spec {
     /// Attach function settings.
     #[serde(default)]
     pub attach: Attach,
+    /// Permission tests.
+    #[serde(default)]
+    pub expect: Vec<Expectation>,
+    /// Accepted findings.
+    #[serde(default)]
+    pub waivers: Vec<Waiver>,
+}
+
+/// A permission test: requests that must be allowed or denied.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expectation {
+    /// Role name.
+    pub role: String,
+    /// Pool name, when several pools use the role.
+    pub pool: Option<String>,
+    /// The caller's identity id.
+    pub identity: String,
+    /// Requests that must be allowed (`publish a/b`).
+    #[serde(default)]
+    pub allow: Vec<String>,
+    /// Requests that must be denied.
+    #[serde(default)]
+    pub deny: Vec<String>,
+}
+
+/// A finding accepted on purpose.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Waiver {
+    /// Rule id.
+    pub rule: String,
+    /// Why.
+    pub reason: String,
 }
 
 /// A CloudFormation parameter (always `Type: String`).

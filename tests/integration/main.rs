@@ -4,4 +4,5 @@
 mod cli;
 mod lambda_runtime;
 mod resource_schemas;
+mod simulate;
 mod support;

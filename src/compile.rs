@@ -1,0 +1,45 @@
+//! One spec through the whole pipeline, in memory: load (parse + schema) → meaning checks →
+//! build → security rules → expectations. Shared by `synth`, `synth --check` and `simulate`.
+//! Must not: touch the filesystem.
+
+use serde_json::Value;
+
+use crate::cfn::build::build;
+use crate::cfn::model::Template;
+use crate::diag::{self, Diagnostic};
+use crate::spec::{self, Loaded};
+use crate::{check, expect, rules};
+
+/// A spec that could be built, with its template.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    /// The spec and its positions.
+    pub loaded: Loaded,
+    /// The template model.
+    pub template: Template,
+    /// The same template as JSON, for rules and evaluation.
+    pub json: Value,
+}
+
+/// Compiles one spec. Returns the template when the spec is usable (no input errors), together
+/// with every diagnostic: input errors, rule findings, failed expectations.
+pub fn compile(file: &str, bytes: &[u8]) -> (Option<Compiled>, Vec<Diagnostic>) {
+    let loaded = match spec::load(file, bytes) {
+        Ok(l) => l,
+        Err(diags) => return (None, diags),
+    };
+    let mut diags = check::run(&loaded);
+    if diag::has_errors(&diags) {
+        return (None, diags);
+    }
+    let template = build(&loaded.spec, &loaded.file);
+    let json = serde_json::to_value(template.to_node()).expect("a template always serializes");
+    let compiled = Compiled {
+        loaded,
+        template,
+        json,
+    };
+    diags.extend(rules::run(&compiled));
+    diags.extend(expect::run(&compiled));
+    (Some(compiled), diags)
+}
