@@ -17,6 +17,9 @@ const IOT_ARN: &str = "arn:${AWS::Partition}:iot:${AWS::Region}:${AWS::AccountId
 /// Why the attach function's role has `Resource: "*"` (aws-facts.md §5.2, SAR-IOT).
 pub const ATTACH_WILDCARD_REASON: &str = "iot:AttachPolicy has no resource type for a Cognito identity target (its only resource types are cert and thinggroup), so it cannot be scoped to a policy or identity ARN and needs Resource \"*\". The function attaches only the policy names in its IOT_POLICY_NAMES environment variable, to the caller's own identity id from the invocation context.";
 
+/// The same, short enough to repeat in every linter's suppression entry.
+const ATTACH_WILDCARD_SHORT: &str = "iot:AttachPolicy cannot be scoped for Cognito identity targets (no resource type); the function attaches only its configured policies to the caller's own identity";
+
 /// Builds the template of one spec. `source` is the spec's path as shown in the header.
 pub fn build(spec: &Spec, source: &str) -> Template {
     let mut t = Template {
@@ -55,7 +58,7 @@ pub fn build(spec: &Spec, source: &str) -> Template {
 
 fn build_pool(spec: &Spec, name: &str, pool: &IdentityPool, t: &mut Template) {
     let ids = PoolIds::new(name);
-    identity_pool(name, pool, &ids, t);
+    identity_pool(spec, name, pool, &ids, t);
     member_role(spec, name, pool, &ids, t);
     if let Some(g) = &pool.unauthenticated {
         guest_role(spec, name, g, &ids, t);
@@ -65,7 +68,7 @@ fn build_pool(spec: &Spec, name: &str, pool: &IdentityPool, t: &mut Template) {
 }
 
 /// The pool and its role attachment.
-fn identity_pool(name: &str, pool: &IdentityPool, ids: &PoolIds, t: &mut Template) {
+fn identity_pool(spec: &Spec, name: &str, pool: &IdentityPool, ids: &PoolIds, t: &mut Template) {
     let guests = pool.unauthenticated.as_ref();
     let pool_name = match &pool.name {
         Some(n) => Node::s(n),
@@ -83,7 +86,16 @@ fn identity_pool(name: &str, pool: &IdentityPool, ids: &PoolIds, t: &mut Templat
         ("AllowClassicFlow", Node::Bool(false)),
         ("CognitoIdentityProviders", Node::List(providers)),
     ]);
-    let metadata = guests.map(|g| cogsynth_note("guest_access_reason", Node::s(&g.reason)));
+    // Guest access is by design here, with its reason: tell the other linters the same.
+    let metadata = guests.map(|g| {
+        let reason = waiver_reason(spec, "CIP-POOL-001").unwrap_or(&g.reason);
+        let mut m = vec![(
+            "cogsynth".to_owned(),
+            Node::map([("guest_access_reason", Node::s(&g.reason))]),
+        )];
+        m.extend(suppressions(GUEST_POOL_SUPPRESSIONS, reason));
+        Node::Map(m)
+    });
     t.push(
         &ids.pool,
         Resource::new("AWS::Cognito::IdentityPool", properties).with_metadata(metadata),
@@ -178,10 +190,6 @@ fn guest_role(spec: &Spec, name: &str, guests: &Guests, ids: &PoolIds, t: &mut T
         role_note(name, &guests.role, "unauthenticated", &guest),
     ));
     t.push(&ids.unauthenticated_role, role);
-}
-
-fn cogsynth_note(key: &str, value: Node) -> Node {
-    Node::map([("cogsynth", Node::map([(key, value)]))])
 }
 
 /// The IoT policy's name: `<stack>-<pool>`, unique per account and region because stack names
@@ -421,10 +429,107 @@ fn attach_function_role(pool: &str, ids: &PoolIds) -> Resource {
             Node::list([inline_policy("attach-and-log", vec![attach, logs])]),
         ),
     ]);
-    Resource::new("AWS::IAM::Role", properties).with_metadata(Some(cogsynth_note(
-        "wildcard_resource_reason",
-        Node::s(ATTACH_WILDCARD_REASON),
-    )))
+    let mut metadata = vec![(
+        "cogsynth".to_owned(),
+        Node::map([("wildcard_resource_reason", Node::s(ATTACH_WILDCARD_REASON))]),
+    )];
+    metadata.extend(suppressions(
+        ATTACH_ROLE_SUPPRESSIONS,
+        ATTACH_WILDCARD_SHORT,
+    ));
+    Resource::new("AWS::IAM::Role", properties).with_metadata(Some(Node::Map(metadata)))
+}
+
+/// A linter's rule that a finding cogsynth accepts (by design or by waiver) would trip.
+#[derive(Clone, Copy)]
+enum Suppress {
+    /// cfn_nag `Metadata.cfn_nag.rules_to_suppress`.
+    CfnNag(&'static str),
+    /// checkov `Metadata.checkov.skip`.
+    Checkov(&'static str),
+    /// cdk-nag `Metadata.cdk_nag.rules_to_suppress`, with `applies_to`.
+    CdkNag(&'static str, Option<&'static str>),
+    /// CloudFormation Guard `Metadata.guard.SuppressedRules`.
+    Guard(&'static str),
+}
+
+/// The attach role's `iot:AttachPolicy` on `*` (security-rules.md §8: "will fail by design").
+const ATTACH_ROLE_SUPPRESSIONS: &[Suppress] = &[
+    Suppress::CfnNag("W11"),
+    Suppress::Checkov("CKV_AWS_109"),
+    Suppress::CdkNag("AwsSolutions-IAM5", Some("Resource::*")),
+    Suppress::Guard("IAM_POLICYDOCUMENT_NO_WILDCARD_RESOURCE"),
+];
+
+/// A pool that admits guests (CIP-POOL-001's anchors, security-rules.md §2-4).
+const GUEST_POOL_SUPPRESSIONS: &[Suppress] = &[
+    Suppress::CfnNag("W57"),
+    Suppress::Checkov("CKV_AWS_366"),
+    Suppress::CdkNag("AwsSolutions-COG7", None),
+    Suppress::Guard("COGNITO_ALLOW_UNAUTHENTICATED_IDENTITIES_RULE"),
+];
+
+/// The metadata entries, in each tool's own format, that suppress `rules` with `reason`.
+fn suppressions(rules: &[Suppress], reason: &str) -> Vec<(String, Node)> {
+    let (mut nag, mut checkov, mut cdk, mut guard) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for r in rules {
+        match *r {
+            Suppress::CfnNag(id) => nag.push(Node::map([
+                ("id", Node::s(id)),
+                ("reason", Node::s(reason)),
+            ])),
+            Suppress::Checkov(id) => checkov.push(Node::map([
+                ("id", Node::s(id)),
+                ("comment", Node::s(reason)),
+            ])),
+            Suppress::CdkNag(id, applies_to) => {
+                let mut entry = vec![
+                    ("id".to_owned(), Node::s(id)),
+                    ("reason".into(), Node::s(reason)),
+                ];
+                if let Some(a) = applies_to {
+                    entry.push(("applies_to".into(), Node::list([Node::s(a)])));
+                }
+                cdk.push(Node::Map(entry));
+            }
+            Suppress::Guard(id) => guard.push(Node::s(id)),
+        }
+    }
+    let mut out = Vec::new();
+    if !nag.is_empty() {
+        out.push((
+            "cfn_nag".to_owned(),
+            Node::map([("rules_to_suppress", Node::List(nag))]),
+        ));
+    }
+    if !checkov.is_empty() {
+        out.push((
+            "checkov".to_owned(),
+            Node::map([("skip", Node::List(checkov))]),
+        ));
+    }
+    if !cdk.is_empty() {
+        out.push((
+            "cdk_nag".to_owned(),
+            Node::map([("rules_to_suppress", Node::List(cdk))]),
+        ));
+    }
+    if !guard.is_empty() {
+        out.push((
+            "guard".to_owned(),
+            Node::map([("SuppressedRules", Node::List(guard))]),
+        ));
+    }
+    out
+}
+
+/// The reason of the spec's waiver of `rule`, if any.
+fn waiver_reason<'a>(spec: &'a Spec, rule: &str) -> Option<&'a str> {
+    spec.waivers
+        .iter()
+        .find(|w| w.rule == rule)
+        .map(|w| w.reason.as_str())
 }
 
 fn outputs(pool: &str, ids: &PoolIds, guests: bool, t: &mut Template) {

@@ -181,6 +181,39 @@ fn note(resource: &Value) -> Option<(&str, &str, Identities)> {
     ))
 }
 
+/// Every statement of every IAM role and IoT policy in a template, pool roles or not.
+pub fn all_statements(template: &Value) -> Vec<Stmt> {
+    let mut out = Vec::new();
+    let Some(resources) = template.get("Resources").and_then(Value::as_object) else {
+        return out;
+    };
+    for (id, r) in resources {
+        let props = r.get("Properties").cloned().unwrap_or(Value::Null);
+        match r.get("Type").and_then(Value::as_str) {
+            Some("AWS::IAM::Role") => {
+                for p in props
+                    .get("Policies")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    let name = p.get("PolicyName").map(text_of).unwrap_or_default();
+                    if let Some(doc) = p.get("PolicyDocument") {
+                        out.extend(statements(doc, Layer::Iam, id, &name));
+                    }
+                }
+            }
+            Some("AWS::IoT::Policy") => {
+                if let Some(doc) = props.get("PolicyDocument") {
+                    out.extend(statements(doc, Layer::Iot, id, id));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 /// Every pool role of a template (as JSON), in template order.
 pub fn role_views(template: &Value) -> Vec<RoleView> {
     let Some(resources) = template.get("Resources").and_then(Value::as_object) else {

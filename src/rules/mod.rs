@@ -7,9 +7,11 @@
 
 use serde_json::Value;
 
+use crate::cfn::ids::PoolIds;
 use crate::compile::Compiled;
 use crate::diag::{Class, Diagnostic, Pos, Severity};
 use crate::policy::doc::{RoleView, role_views};
+use crate::source::escape_token;
 use crate::spec::schema_suggest;
 
 /// A rule.
@@ -32,6 +34,8 @@ pub struct Context<'a> {
     pub compiled: &'a Compiled,
     /// Every pool role, read back from the template.
     pub roles: Vec<RoleView>,
+    /// Today, `YYYY-MM-DD` (UTC; `SYNTH_TODAY` overrides it), for dated rules.
+    pub today: String,
 }
 
 impl Context<'_> {
@@ -52,6 +56,35 @@ impl Context<'_> {
             .collect()
     }
 
+    /// The spec pointer of an identity pool.
+    pub fn pool_pointer(&self, pool: &str) -> String {
+        format!("/identity_pools/{}", escape_token(pool))
+    }
+
+    /// The spec pointer of a role.
+    pub fn role_pointer(&self, role: &str) -> String {
+        format!("/roles/{}", escape_token(role))
+    }
+
+    /// The spec name of the pool whose resources include logical id `id` (by the ids `cfn::ids`
+    /// derives), if any.
+    pub fn pool_of(&self, id: &str) -> Option<&str> {
+        self.compiled
+            .loaded
+            .spec
+            .identity_pools
+            .keys()
+            .map(String::as_str)
+            .find(|p| PoolIds::new(p).all().contains(&id))
+    }
+
+    /// The spec pointer a finding about resource `id` goes to: its pool, else the spec root.
+    pub fn pointer_of(&self, id: &str) -> String {
+        self.pool_of(id)
+            .map(|p| self.pool_pointer(p))
+            .unwrap_or_default()
+    }
+
     /// Position of a spec pointer.
     pub fn at(&self, pointer: &str) -> Pos {
         self.compiled.loaded.doc.locate(pointer)
@@ -61,6 +94,8 @@ impl Context<'_> {
 /// One thing a rule found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
+    /// Overrides the rule's severity (a runtime that is deprecated warns, one that is blocked errs).
+    pub severity: Option<Severity>,
     /// Spec pointer of the cause (`/identity_pools/fleet`).
     pub pointer: String,
     /// What is wrong.
@@ -77,6 +112,7 @@ impl Finding {
         help: impl Into<String>,
     ) -> Finding {
         Finding {
+            severity: None,
             pointer: pointer.into(),
             message: message.into(),
             help: help.into(),
@@ -84,12 +120,230 @@ impl Finding {
     }
 }
 
+mod arn_kind;
+mod attach_target;
+mod attach_wildcard_reason;
+mod classic_flow;
+mod guest_access;
+mod guest_actions;
+mod guest_connect;
+mod guest_invoke;
+mod guest_reach;
+mod hardcoded_arn;
+mod member_control_plane;
+mod mqtt_wildcards;
+mod runtime;
+mod sub_escape;
+mod trust_amr;
+mod trust_audience;
+mod wildcard_actions;
+mod wildcard_before_identity;
+mod wildcard_resources;
+
 /// Every rule, in id order.
-pub static RULES: &[&Rule] = &[];
+pub static RULES: &[&Rule] = &[
+    &attach_target::RULE,
+    &guest_invoke::RULE,
+    &attach_wildcard_reason::RULE,
+    &member_control_plane::RULE,
+    &sub_escape::RULE,
+    &hardcoded_arn::RULE,
+    &wildcard_actions::RULE,
+    &wildcard_resources::RULE,
+    &mqtt_wildcards::RULE,
+    &arn_kind::RULE,
+    &wildcard_before_identity::RULE,
+    &runtime::RULE,
+    &guest_access::RULE,
+    &classic_flow::RULE,
+    &trust_audience::RULE,
+    &trust_amr::RULE,
+    &guest_actions::RULE,
+    &guest_connect::RULE,
+    &guest_reach::RULE,
+];
+
+/// Every IoT data-plane action a pool role may hold (security-rules.md M1).
+pub(crate) const MQTT_ACTIONS: [&str; 4] =
+    ["iot:Connect", "iot:Publish", "iot:Subscribe", "iot:Receive"];
+
+/// The fields of an ARN text: `arn`, partition, service, region, account, resource; a
+/// `${...}` reference counts as one field even though it contains `:` (`${AWS::Region}`).
+pub(crate) fn arn_fields(text: &str) -> Option<Vec<&str>> {
+    let mut fields = Vec::new();
+    let mut start = 0;
+    let mut i = 0;
+    let bytes = text.as_bytes();
+    while i < bytes.len() && fields.len() < 5 {
+        if text[i..].starts_with("${") {
+            i += text[i..].find('}')? + 1;
+            continue;
+        }
+        if bytes[i] == b':' {
+            fields.push(&text[start..i]);
+            start = i + 1;
+        }
+        i += 1;
+    }
+    fields.push(&text[start..]);
+    (fields.len() == 6 && fields[0] == "arn").then_some(fields)
+}
+
+/// The kind and name of an IoT ARN's resource (`topic`, `devices/x`), as `doc` reads it.
+pub(crate) fn iot_resource(arn: &str) -> Option<(&str, &str)> {
+    let f = arn_fields(arn)?;
+    if f[2] != "iot" {
+        return None;
+    }
+    f[5].split_once('/')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arn_fields_keep_references_whole() {
+        let f = arn_fields(
+            "arn:${AWS::Partition}:iot:${AWS::Region}:${AWS::AccountId}:topic/a:b/${x:y}",
+        )
+        .unwrap();
+        assert_eq!(
+            f,
+            [
+                "arn",
+                "${AWS::Partition}",
+                "iot",
+                "${AWS::Region}",
+                "${AWS::AccountId}",
+                "topic/a:b/${x:y}"
+            ]
+        );
+        assert_eq!(
+            iot_resource("arn:aws:iot:us-east-1:123456789012:client/x"),
+            Some(("client", "x"))
+        );
+        assert_eq!(iot_resource("*"), None);
+    }
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(civil_date(0), "1970-01-01");
+        assert_eq!(civil_date(20_783), "2026-11-26");
+        assert_eq!(civil_date(11_016), "2000-02-29");
+    }
+
+    #[test]
+    fn rule_ids_are_unique_and_documented() {
+        let mut ids: Vec<&str> = RULES.iter().map(|r| r.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), RULES.len());
+        for r in RULES {
+            assert!(
+                r.id.starts_with("CIP-") && !r.summary.is_empty() && r.rationale.contains('('),
+                "{}",
+                r.id
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_waivers_are_refused_with_a_suggestion() {
+        let spec = format!(
+            "{}waivers:\n  - {{ rule: CIP-POOL-009, reason: typo in the rule id }}\n",
+            fixture::SPEC
+        );
+        let diags = run(&fixture::compiled(&spec));
+        let d = diags
+            .iter()
+            .find(|d| d.code == "spec-waiver")
+            .expect("refused");
+        assert_eq!(d.message, "unknown rule `CIP-POOL-009`");
+        assert_eq!(d.help.as_deref(), Some("did you mean `CIP-POOL-001`?"));
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod fixture {
+    //! Specs and templates the rule tests start from.
+
+    use serde_json::Value;
+
+    use super::{Finding, Rule, run};
+    use crate::compile::{Compiled, compile};
+
+    /// A spec with members and guests.
+    pub(crate) const SPEC: &str = "version: 1\nstack: s\ntopic_scopes:\n  own:\n    publish: [\"d/${identity}/t\"]\n    subscribe: [\"d/${identity}/c/#\"]\n  lobby:\n    publish: [lobby/hello]\nroles:\n  member: { scopes: [own] }\n  guest: { scopes: [lobby] }\nidentity_pools:\n  app:\n    user_pools: [{ user_pool_id: us-east-1_Abc, client_id: abc }]\n    authenticated: member\n    unauthenticated: { role: guest, reason: Visitors say hello in the lobby }\n";
+
+    /// Compiles `spec` (which must be usable).
+    pub(crate) fn compiled(spec: &str) -> Compiled {
+        let (c, diags) = compile("t.yaml", spec.as_bytes());
+        c.unwrap_or_else(|| panic!("spec unusable: {diags:?}"))
+    }
+
+    /// The findings of `rule` on `spec`'s template after `mutate`.
+    pub(crate) fn findings(
+        rule: &Rule,
+        spec: &str,
+        mutate: impl FnOnce(&mut Value),
+    ) -> Vec<Finding> {
+        let mut c = compiled(spec);
+        mutate(&mut c.json);
+        let ctx = super::Context {
+            roles: crate::policy::doc::role_views(&c.json),
+            compiled: &c,
+            today: "2026-11-26".into(),
+        };
+        (rule.check)(&ctx)
+    }
+
+    /// The same through `rules::run`, codes only (waivers applied).
+    pub(crate) fn codes(spec: &str) -> Vec<&'static str> {
+        run(&compiled(spec)).iter().map(|d| d.code).collect()
+    }
+
+    /// `Resources.<id>.Properties`.
+    pub(crate) fn props<'a>(t: &'a mut Value, id: &str) -> &'a mut Value {
+        &mut t["Resources"][id]["Properties"]
+    }
+
+    /// The statements of the first inline policy of role `id`.
+    pub(crate) fn role_statements<'a>(t: &'a mut Value, id: &str) -> &'a mut Vec<Value> {
+        props(t, id)["Policies"][0]["PolicyDocument"]["Statement"]
+            .as_array_mut()
+            .expect("statements")
+    }
+}
 
 /// The rule with this id.
 pub fn rule(id: &str) -> Option<&'static Rule> {
     RULES.iter().copied().find(|r| r.id == id)
+}
+
+/// Today as `YYYY-MM-DD` in UTC, or `SYNTH_TODAY` when set (to reproduce a dated finding).
+fn today() -> String {
+    if let Ok(d) = std::env::var("SYNTH_TODAY") {
+        return d;
+    }
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    civil_date(i64::try_from(secs / 86_400).unwrap_or(0))
+}
+
+/// Days since 1970-01-01 → `YYYY-MM-DD` (Howard Hinnant's `civil_from_days`).
+fn civil_date(days: i64) -> String {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
 }
 
 /// Runs every rule on a compiled spec, minus waived ones; unknown waiver ids are input errors.
@@ -116,6 +370,7 @@ pub fn run(compiled: &Compiled) -> Vec<Diagnostic> {
     let ctx = Context {
         compiled,
         roles: role_views(&compiled.json),
+        today: today(),
     };
     for r in RULES {
         if spec.waivers.iter().any(|w| w.rule == r.id) {
@@ -124,7 +379,7 @@ pub fn run(compiled: &Compiled) -> Vec<Diagnostic> {
         for f in (r.check)(&ctx) {
             out.push(Diagnostic {
                 code: r.id,
-                severity: r.severity,
+                severity: f.severity.unwrap_or(r.severity),
                 class: Class::Finding,
                 file: file.clone(),
                 pos: Some(ctx.at(&f.pointer)),

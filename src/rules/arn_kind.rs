@@ -1,0 +1,73 @@
+//! CIP-IOTP-005: each IoT action matches one resource kind: Connect → `client/`, Publish and
+//! Receive → `topic/`, Subscribe → `topicfilter/`. A mismatched statement silently allows
+//! nothing (Subscribe on `topic/...` is the classic bug). Anchors: AWS IoT "Action resources"
+//! (aws-facts.md §3.2), security-rules.md M5, cfn-lint I3510 by analogy.
+
+use super::{Context, Finding, Rule, iot_resource};
+use crate::diag::Severity;
+use crate::policy::doc::all_statements;
+
+/// The rule.
+pub(super) static RULE: Rule = Rule {
+    id: "CIP-IOTP-005",
+    severity: Severity::Error,
+    summary: "IoT action paired with the wrong resource kind",
+    rationale: "Subscribe matches only topicfilter/ ARNs, Publish and Receive only topic/, Connect only client/: a mismatch allows nothing and hides the intent (AWS IoT action resources).",
+    check,
+};
+
+fn kind_for(action: &str) -> Option<&'static str> {
+    match action.to_ascii_lowercase().as_str() {
+        "iot:connect" => Some("client"),
+        "iot:publish" | "iot:receive" | "iot:retainpublish" => Some("topic"),
+        "iot:subscribe" => Some("topicfilter"),
+        _ => None,
+    }
+}
+
+fn check(ctx: &Context<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for s in all_statements(ctx.template()) {
+        for a in &s.actions {
+            let Some(want) = kind_for(a) else { continue };
+            for r in &s.resources {
+                if let Some((kind, _)) = iot_resource(r)
+                    && kind != want
+                {
+                    out.push(Finding::new(
+                        ctx.pointer_of(&s.resource),
+                        format!(
+                            "{} pairs `{a}` with a `{kind}/` resource; it needs `{want}/`",
+                            s.describe()
+                        ),
+                        "split the statement so each action gets its own resource kind",
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixture::{SPEC, findings, props};
+    use super::*;
+
+    #[test]
+    fn fires_on_subscribe_to_a_topic_arn() {
+        let f = findings(&RULE, SPEC, |t| {
+            props(t, "AppIotPolicy")["PolicyDocument"]["Statement"][2]["Resource"][0] = serde_json::json!({"Fn::Sub": "arn:${AWS::Partition}:iot:${AWS::Region}:${AWS::AccountId}:topic/d/x"});
+        });
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert!(
+            f[0].message
+                .contains("pairs `iot:Subscribe` with a `topic/` resource")
+        );
+    }
+
+    #[test]
+    fn passes_on_what_synth_emits() {
+        assert!(findings(&RULE, SPEC, |_| {}).is_empty());
+    }
+}

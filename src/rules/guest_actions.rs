@@ -1,0 +1,67 @@
+//! CIP-UNAUTH-001: guests may hold only iot:Connect, Publish, Subscribe and Receive. IoT never
+//! scopes guests down with an IoT policy, so any other action (thing, shadow, job, policy APIs,
+//! `iot:*`) is theirs on the IAM role alone. Anchors: Device Defender
+//! UNAUTHENTICATED_COGNITO_ROLE_OVERLY_PERMISSIVE_CHECK (ALLOWS_ACCESS_TO_IOT_ADMIN_ACTIONS),
+//! security-rules.md M1, M4.
+
+use super::{Context, Finding, MQTT_ACTIONS, Rule};
+use crate::diag::Severity;
+use crate::policy::doc::{Effect, Identities};
+
+/// The rule.
+pub(super) static RULE: Rule = Rule {
+    id: "CIP-UNAUTH-001",
+    severity: Severity::Error,
+    summary: "guest role allows actions beyond iot:Connect, Publish, Subscribe and Receive",
+    rationale: "Guests get the IAM role alone; anything past the four MQTT actions is theirs unchecked (Device Defender UNAUTHENTICATED_COGNITO_ROLE_OVERLY_PERMISSIVE_CHECK).",
+    check,
+};
+
+fn check(ctx: &Context<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for v in ctx
+        .roles
+        .iter()
+        .filter(|v| v.identities == Identities::Unauthenticated)
+    {
+        for s in v.iam.iter().filter(|s| s.effect == Effect::Allow) {
+            for a in s
+                .actions
+                .iter()
+                .filter(|a| !MQTT_ACTIONS.iter().any(|m| m.eq_ignore_ascii_case(a)))
+            {
+                out.push(Finding::new(
+                    ctx.role_pointer(&v.role),
+                    format!("guests of identity pool `{}` get `{a}` through role `{}`", v.pool, v.role),
+                    "guests may only connect, publish, subscribe and receive; move anything else to signed-in roles",
+                ));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixture::{SPEC, findings, role_statements};
+    use super::*;
+
+    #[test]
+    fn fires_on_a_control_plane_action() {
+        let f = findings(&RULE, SPEC, |t| {
+            role_statements(t, "AppUnauthenticatedRole")[0]["Action"] =
+                serde_json::json!(["iot:Connect", "iot:UpdateThingShadow"]);
+        });
+        assert_eq!(f.len(), 1);
+        assert_eq!(
+            f[0].message,
+            "guests of identity pool `app` get `iot:UpdateThingShadow` through role `guest`"
+        );
+        assert_eq!(f[0].pointer, "/roles/guest");
+    }
+
+    #[test]
+    fn passes_on_mqtt_only_guests() {
+        assert!(findings(&RULE, SPEC, |_| {}).is_empty());
+    }
+}

@@ -1,0 +1,102 @@
+//! CIP-UNAUTH-003: guest publish, subscribe and receive must not span other identities' topics
+//! (a `*` or `?` that is not after the guest's own identity id) or AWS-reserved `$aws/` topics
+//! (shadows, jobs, rules). Anchors: Device Defender UNAUTHENTICATED check
+//! (ALLOWS_BROAD_ACCESS_TO_IOT_DATA_PLANE_ACTIONS), the Molekule disclosure (security-rules.md §6.5).
+
+use super::{Context, Finding, Rule, iot_resource};
+use crate::diag::Severity;
+use crate::mqtt::POLICY_IDENTITY;
+use crate::policy::doc::{Effect, Identities};
+
+/// The rule.
+pub(super) static RULE: Rule = Rule {
+    id: "CIP-UNAUTH-003",
+    severity: Severity::Error,
+    summary: "guest role reaches topics across identities or AWS-reserved $aws/ topics",
+    rationale: "Guests are strangers: a wildcard topic grant lets them read or write every device's data (Device Defender UNAUTHENTICATED check; Molekule 2026).",
+    check,
+};
+
+/// True when `name` has a wildcard that is not after the caller's own identity id.
+pub(super) fn spans_identities(name: &str) -> bool {
+    let before = name.split(POLICY_IDENTITY).next().unwrap_or(name);
+    let has_identity = name.contains(POLICY_IDENTITY);
+    before.contains(['*', '?']) || (!has_identity && name.contains(['*', '?']))
+}
+
+fn check(ctx: &Context<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for v in ctx
+        .roles
+        .iter()
+        .filter(|v| v.identities == Identities::Unauthenticated)
+    {
+        for s in v.iam.iter().filter(|s| s.effect == Effect::Allow) {
+            for r in &s.resources {
+                let Some((kind, name)) = iot_resource(r) else {
+                    continue;
+                };
+                if kind == "client" {
+                    continue;
+                }
+                let why = if name.starts_with("$aws/") {
+                    "an AWS-reserved topic"
+                } else if spans_identities(name) {
+                    "a wildcard that spans every identity's topics"
+                } else {
+                    continue;
+                };
+                out.push(Finding::new(
+                    ctx.role_pointer(&v.role),
+                    format!(
+                        "guests of identity pool `{}` get `{}` on {kind}/{name}: {why}",
+                        v.pool,
+                        s.actions.join(", ")
+                    ),
+                    "give guests exact topics, or topics under their own `${identity}`",
+                ));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixture::{SPEC, findings};
+    use super::*;
+
+    #[test]
+    fn fires_on_wildcards_and_reserved_topics() {
+        let wide = SPEC.replace(
+            "    publish: [lobby/hello]",
+            "    publish: [\"lobby/#\", \"$aws/things/x/shadow/update\"]",
+        );
+        let f = findings(&RULE, &wide, |_| {});
+        assert_eq!(f.len(), 2, "{f:?}");
+        assert!(
+            f.iter()
+                .any(|f| f.message.ends_with("an AWS-reserved topic"))
+        );
+        assert!(
+            f.iter()
+                .any(|f| f.message.contains("topic/lobby/*: a wildcard"))
+        );
+    }
+
+    #[test]
+    fn passes_on_exact_topics_and_own_subtrees() {
+        assert!(findings(&RULE, SPEC, |_| {}).is_empty());
+        let own = SPEC.replace(
+            "    publish: [lobby/hello]",
+            "    publish: [\"guests/${identity}/#\"]",
+        );
+        assert!(findings(&RULE, &own, |_| {}).is_empty());
+        assert!(spans_identities(
+            "a/*/${cognito-identity.amazonaws.com:sub}"
+        ));
+        assert!(!spans_identities(
+            "a/${cognito-identity.amazonaws.com:sub}/*"
+        ));
+    }
+}
