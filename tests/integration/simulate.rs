@@ -39,10 +39,27 @@ fn simulate_denies_other_identities_and_mqtt_wildcards() {
         ("receive", "devices/us-east-1:2222/commands/x"),
         ("connect", "us-east-1:2222"),
     ] {
-        let ran = s.run(&["simulate", "stacks/fleet.yaml", "--role", "member", "--identity", "us-east-1:1111", verb, topic]);
+        let ran = s.run(&[
+            "simulate",
+            "stacks/fleet.yaml",
+            "--role",
+            "member",
+            "--identity",
+            "us-east-1:1111",
+            verb,
+            topic,
+        ]);
         assert_eq!(ran.code, 1, "{verb} {topic}: {ran:?}");
-        assert!(ran.stdout.starts_with(&format!("DENY {verb} {topic}\n")), "{}", ran.stdout);
-        assert!(ran.stdout.contains("no statement matches (implicit deny)"), "{}", ran.stdout);
+        assert!(
+            ran.stdout.starts_with(&format!("DENY {verb} {topic}\n")),
+            "{}",
+            ran.stdout
+        );
+        assert!(
+            ran.stdout.contains("no statement matches (implicit deny)"),
+            "{}",
+            ran.stdout
+        );
     }
 }
 
@@ -59,30 +76,74 @@ fn simulate_guests_consult_the_iam_role_alone() {
         "lobby/announcements",
     ]);
     assert_eq!(ran.code, 0, "{ran:?}");
-    assert!(ran.stdout.contains("IoT policy: not consulted (guests get the IAM role alone)"), "{}", ran.stdout);
+    assert!(
+        ran.stdout
+            .contains("IoT policy: not consulted (guests get the IAM role alone)"),
+        "{}",
+        ran.stdout
+    );
 }
 
 #[test]
 fn simulate_refuses_unknown_roles_and_actions() {
     let s = Scratch::new().bundled("fleet.yaml");
-    let ran = s.run(&["simulate", "stacks/fleet.yaml", "--role", "admin", "--identity", "us-east-1:1", "publish", "x"]);
+    let ran = s.run(&[
+        "simulate",
+        "stacks/fleet.yaml",
+        "--role",
+        "admin",
+        "--identity",
+        "us-east-1:1",
+        "publish",
+        "x",
+    ]);
     assert_eq!(ran.code, 2);
-    assert_eq!(ran.stderr, "synth simulate: error: no identity pool uses role `admin`\n");
-    let ran = s.run(&["simulate", "stacks/fleet.yaml", "--role", "member", "--identity", "us-east-1:1", "shout", "x"]);
+    assert_eq!(
+        ran.stderr,
+        "synth simulate: error: no identity pool uses role `admin`\n"
+    );
+    let ran = s.run(&[
+        "simulate",
+        "stacks/fleet.yaml",
+        "--role",
+        "member",
+        "--identity",
+        "us-east-1:1",
+        "shout",
+        "x",
+    ]);
     assert_eq!(ran.code, 2);
-    assert!(ran.stderr.contains("`shout` is not an action"), "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("`shout` is not an action"),
+        "{}",
+        ran.stderr
+    );
 }
 
 #[test]
 fn a_failed_expectation_is_exit_1_at_its_position_with_the_explanation() {
-    let spec = fleet().replace("      - publish devices/us-east-1:2222/telemetry\n", "      - publish devices/us-east-1:2222/telemetry\n      - publish fleet/news/#\n");
-    let spec = spec.replace("      - receive fleet/news/outage\n", "      - receive fleet/news/outage\n      - publish fleet/news/outage\n");
+    let spec = fleet().replace(
+        "      - publish devices/us-east-1:2222/telemetry\n",
+        "      - publish devices/us-east-1:2222/telemetry\n      - publish fleet/news/#\n",
+    );
+    let spec = spec.replace(
+        "      - receive fleet/news/outage\n",
+        "      - receive fleet/news/outage\n      - publish fleet/news/outage\n",
+    );
     let s = Scratch::new().file("stacks/fleet.yaml", &spec);
     let ran = s.run(&[]);
     assert_eq!(ran.code, 1, "{ran:?}");
-    let errors: Vec<&str> = ran.stderr.lines().filter(|l| l.contains("error[expect-failed]")).collect();
+    let errors: Vec<&str> = ran
+        .stderr
+        .lines()
+        .filter(|l| l.contains("error[expect-failed]"))
+        .collect();
     assert_eq!(errors.len(), 1, "{}", ran.stderr);
-    let line = spec.lines().position(|l| l == "      - publish fleet/news/outage").unwrap() + 1;
+    let line = spec
+        .lines()
+        .position(|l| l == "      - publish fleet/news/outage")
+        .unwrap()
+        + 1;
     assert_eq!(
         errors[0],
         format!(
@@ -97,8 +158,16 @@ fn a_failed_expectation_is_exit_1_at_its_position_with_the_explanation() {
 
 #[test]
 fn an_expectation_about_an_unused_role_is_unusable_input() {
-    let spec = fleet().replace("  - role: guest\n    identity", "  - role: nobody\n    identity");
+    let spec = fleet().replace(
+        "  - role: guest\n    identity",
+        "  - role: nobody\n    identity",
+    );
     let ran = Scratch::new().file("stacks/fleet.yaml", spec).run(&[]);
     assert_eq!(ran.code, 2, "{ran:?}");
-    assert!(ran.stderr.contains("error[spec-expect]: no identity pool uses role `nobody`"), "{}", ran.stderr);
+    assert!(
+        ran.stderr
+            .contains("error[spec-expect]: no identity pool uses role `nobody`"),
+        "{}",
+        ran.stderr
+    );
 }
