@@ -53,6 +53,8 @@ pub enum DiagFormat {
     Text,
     /// One JSON document with every diagnostic.
     Json,
+    /// SARIF 2.1.0, for GitHub code scanning.
+    Sarif,
 }
 
 /// Commands besides the default (build and check templates).

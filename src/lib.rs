@@ -18,6 +18,7 @@ pub mod mqtt;
 pub mod output;
 pub mod policy;
 pub mod rules;
+pub mod sarif;
 pub mod simulate;
 pub mod source;
 pub mod spec;

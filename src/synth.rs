@@ -307,6 +307,13 @@ fn render(
                 let _ = writeln!(stderr, "synth: {errors} error(s), {warnings} warning(s)");
             }
         }
+        DiagFormat::Sarif => {
+            let _ = writeln!(
+                stdout,
+                "{}",
+                serde_json::to_string_pretty(&crate::sarif::log(diags)).unwrap_or_default()
+            );
+        }
         DiagFormat::Json => {
             let doc = serde_json::json!({ "diagnostics": diags });
             let _ = writeln!(

@@ -4,5 +4,6 @@
 mod cli;
 mod lambda_runtime;
 mod resource_schemas;
+mod sarif;
 mod simulate;
 mod support;
