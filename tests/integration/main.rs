@@ -3,6 +3,7 @@
 
 mod cli;
 mod lambda_runtime;
+mod props;
 mod resource_schemas;
 mod sarif;
 mod simulate;
