@@ -336,9 +336,11 @@ fn attach_function(spec: &Spec, pool: &str, ids: &PoolIds, t: &mut Template) {
         "RetentionInDays",
         Node::Int(i64::from(a.log_retention_days)),
     )]);
+    // The log is the audit trail of who got which policy: keep it when the stack goes (its
+    // events still expire by RetentionInDays). Stated explicitly, as cfn-lint I3011 asks.
     t.push(
         &ids.log_group,
-        Resource::new("AWS::Logs::LogGroup", retention),
+        Resource::new("AWS::Logs::LogGroup", retention).with_retention("Retain"),
     );
     t.push(&ids.function_role, attach_function_role(pool, ids));
 

@@ -115,6 +115,8 @@ impl Serialize for Node {
 pub struct Resource {
     /// `AWS::IAM::Role`, ...
     pub kind: &'static str,
+    /// `DeletionPolicy` and `UpdateReplacePolicy` (both the same), when stated.
+    pub retention: Option<&'static str>,
     /// `Metadata` (explanations, suppressions).
     pub metadata: Option<Node>,
     /// `Properties`.
@@ -126,9 +128,17 @@ impl Resource {
     pub fn new(kind: &'static str, properties: Node) -> Resource {
         Resource {
             kind,
+            retention: None,
             metadata: None,
             properties,
         }
+    }
+
+    /// Sets `DeletionPolicy` and `UpdateReplacePolicy`.
+    #[must_use]
+    pub fn with_retention(mut self, policy: &'static str) -> Resource {
+        self.retention = Some(policy);
+        self
     }
 
     /// Sets (or clears) `Metadata`.
@@ -182,6 +192,10 @@ impl Template {
             .iter()
             .map(|(id, r)| {
                 let mut body = vec![("Type".to_owned(), Node::s(r.kind))];
+                if let Some(p) = r.retention {
+                    body.push(("DeletionPolicy".into(), Node::s(p)));
+                    body.push(("UpdateReplacePolicy".into(), Node::s(p)));
+                }
                 if let Some(m) = &r.metadata {
                     body.push(("Metadata".into(), m.clone()));
                 }

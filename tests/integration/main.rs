@@ -2,8 +2,10 @@
 //! `synth` binary (`CARGO_BIN_EXE_synth`, never cargo) or call the library.
 
 mod cli;
+mod golden;
 mod lambda_runtime;
 mod props;
+mod readme;
 mod resource_schemas;
 mod sarif;
 mod simulate;
