@@ -1,5 +1,5 @@
 //! One spec through the whole pipeline, in memory: load (parse + schema) → meaning checks →
-//! build → security rules → expectations. Shared by `synth`, `synth --check` and `simulate`.
+//! build → AWS limits → security rules → expectations. Shared by `synth`, `synth --check` and `simulate`.
 //! Must not: touch the filesystem.
 
 use serde_json::Value;
@@ -8,7 +8,7 @@ use crate::cfn::build::build;
 use crate::cfn::model::Template;
 use crate::diag::{self, Diagnostic};
 use crate::spec::{self, Loaded};
-use crate::{check, expect, rules};
+use crate::{check, expect, limits, rules};
 
 /// A spec that could be built, with its template.
 #[derive(Debug, Clone)]
@@ -39,6 +39,7 @@ pub fn compile(file: &str, bytes: &[u8]) -> (Option<Compiled>, Vec<Diagnostic>) 
         template,
         json,
     };
+    diags.extend(limits::check(&compiled));
     diags.extend(rules::run(&compiled));
     diags.extend(expect::run(&compiled));
     (Some(compiled), diags)

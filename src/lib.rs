@@ -14,6 +14,7 @@ pub mod diag;
 pub mod diff;
 pub mod expect;
 pub mod lambda;
+pub mod limits;
 pub mod mqtt;
 pub mod output;
 pub mod policy;

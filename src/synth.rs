@@ -11,8 +11,8 @@ use crate::cfn::emit::{Format, emit};
 use crate::cli::{Cli, Command, DiagFormat, TemplateFormat};
 use crate::compile::{Compiled, compile};
 use crate::diag::{self, Class, Diagnostic, Severity};
-use crate::output;
 use crate::spec::Loaded;
+use crate::{limits, output};
 
 /// Exit code: success.
 pub const EXIT_OK: i32 = 0;
@@ -72,6 +72,7 @@ pub fn run(cli: &Cli, cwd: &Path, stdout: &mut dyn Write, stderr: &mut dyn Write
         .into_iter()
         .map(|c| {
             let text = emit(&c.template, &c.loaded.file, format);
+            diags.extend(limits::check_text(&c, &text));
             let path = out_dir.join(format!(
                 "{}.template.{}",
                 c.loaded.spec.stack,

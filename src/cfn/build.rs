@@ -3,6 +3,7 @@
 
 use crate::check::region_of;
 use crate::lambda::{self, AttachSource};
+use crate::limits;
 use crate::mqtt::{IDENTITY, POLICY_IDENTITY};
 use crate::policy::{Grants, Statement};
 use crate::spec::{Guests, IdentityPool, Spec, UserPool, ValueSource};
@@ -59,12 +60,12 @@ pub fn build(spec: &Spec, source: &str) -> Template {
 fn build_pool(spec: &Spec, name: &str, pool: &IdentityPool, t: &mut Template) {
     let ids = PoolIds::new(name);
     identity_pool(spec, name, pool, &ids, t);
-    member_role(spec, name, pool, &ids, t);
+    let policies = member_role(spec, name, pool, &ids, t);
     if let Some(g) = &pool.unauthenticated {
         guest_role(spec, name, g, &ids, t);
     }
-    attach_function(spec, name, &ids, t);
-    outputs(name, &ids, pool.unauthenticated.is_some(), t);
+    attach_function(spec, name, &ids, policies, t);
+    outputs(name, &ids, pool.unauthenticated.is_some(), policies, t);
 }
 
 /// The pool and its role attachment.
@@ -122,7 +123,14 @@ fn identity_pool(spec: &Spec, name: &str, pool: &IdentityPool, ids: &PoolIds, t:
 }
 
 /// Signed-in identities: IAM role ∩ IoT policy (aws-facts.md §4), built from the same grants.
-fn member_role(spec: &Spec, name: &str, pool: &IdentityPool, ids: &PoolIds, t: &mut Template) {
+/// Returns how many IoT policies the role needed.
+fn member_role(
+    spec: &Spec,
+    name: &str,
+    pool: &IdentityPool,
+    ids: &PoolIds,
+    t: &mut Template,
+) -> usize {
     let member = Grants::of_role(spec, &pool.authenticated);
     let mut statements = iot_statements(&member.statements(), true);
     statements.push(Node::map([
@@ -152,17 +160,21 @@ fn member_role(spec: &Spec, name: &str, pool: &IdentityPool, ids: &PoolIds, t: &
         Resource::new("AWS::IAM::Role", properties).with_metadata(Some(note.clone())),
     );
 
-    let properties = Node::map([
-        ("PolicyName", iot_policy_name(name)),
-        (
-            "PolicyDocument",
-            document(iot_statements(&member.statements(), false)),
-        ),
-    ]);
-    t.push(
-        &ids.iot_policy,
-        Resource::new("AWS::IoT::Policy", properties).with_metadata(Some(note)),
-    );
+    // One IoT policy holds at most 2,048 characters: spread the grants over as many as needed;
+    // the attach function attaches them all (limits::check refuses more than ten).
+    let documents = iot_documents(&member.statements());
+    let count = documents.len();
+    for (i, statements) in documents.into_iter().enumerate() {
+        let properties = Node::map([
+            ("PolicyName", iot_policy_name(name, i)),
+            ("PolicyDocument", document(statements)),
+        ]);
+        t.push(
+            &ids.iot_policy_n(i),
+            Resource::new("AWS::IoT::Policy", properties).with_metadata(Some(note.clone())),
+        );
+    }
+    count
 }
 
 /// Guests get the IAM role alone: IoT policies do not apply to them (aws-facts.md §4).
@@ -192,13 +204,57 @@ fn guest_role(spec: &Spec, name: &str, guests: &Guests, ids: &PoolIds, t: &mut T
     t.push(&ids.unauthenticated_role, role);
 }
 
+/// The IoT policy documents of a role: its statements split, resource by resource, into the
+/// fewest documents within IoT's size limit.
+fn iot_documents(statements: &[Statement]) -> Vec<Vec<Node>> {
+    let pairs: Vec<(&Statement, &String)> = statements
+        .iter()
+        .flat_map(|s| s.resources.iter().map(move |r| (s, r)))
+        .collect();
+    let regroup = |group: &[(&Statement, &String)]| -> Vec<Node> {
+        let mut merged: Vec<Statement> = Vec::new();
+        for (s, r) in group {
+            match merged.iter_mut().find(|m| m.action == s.action) {
+                Some(m) => m.resources.push((*r).clone()),
+                None => merged.push(Statement {
+                    sid: s.sid,
+                    action: s.action,
+                    resources: vec![(*r).clone()],
+                }),
+            }
+        }
+        iot_statements(&merged, false)
+    };
+    let groups = limits::split(&pairs, limits::IOT_POLICY_CHARS, |g| {
+        limits::document_chars(&document(regroup(g)))
+    });
+    if groups.is_empty() {
+        return vec![Vec::new()];
+    }
+    groups.iter().map(|g| regroup(g)).collect()
+}
+
+/// The names of a pool's IoT policies, comma-separated, as the attach function reads them.
+fn iot_policy_names(pool: &str, count: usize) -> Node {
+    let names: Vec<String> = (0..count).map(|i| iot_policy_name_text(pool, i)).collect();
+    Node::sub(names.join(","))
+}
+
+fn iot_policy_name_text(pool: &str, index: usize) -> String {
+    if index == 0 {
+        format!("${{AWS::StackName}}-{pool}")
+    } else {
+        format!("${{AWS::StackName}}-{pool}-{}", index + 1)
+    }
+}
+
 /// The IoT policy's name: `<stack>-<pool>`, unique per account and region because stack names
 /// are. Named rather than generated so the attach function's configuration does not depend on a
 /// `Ref` (moto returns an empty one for IoT policies, see README "Deploy rehearsal"), and so the
 /// policy is recognisable in the IoT console. IoT policies are not IAM resources, so
 /// `CAPABILITY_IAM` still suffices (aws-facts.md §6.2).
-fn iot_policy_name(pool: &str) -> Node {
-    Node::sub(format!("${{AWS::StackName}}-{pool}"))
+fn iot_policy_name(pool: &str, index: usize) -> Node {
+    Node::sub(iot_policy_name_text(pool, index))
 }
 
 /// `cognito-idp.<region>.amazonaws.com/<user pool id>` (aws-facts.md §1.1).
@@ -330,7 +386,7 @@ fn role_note(pool: &str, role: &str, identities: &str, g: &Grants) -> Node {
     Node::map([("cogsynth", Node::Map(note))])
 }
 
-fn attach_function(spec: &Spec, pool: &str, ids: &PoolIds, t: &mut Template) {
+fn attach_function(spec: &Spec, pool: &str, ids: &PoolIds, policies: usize, t: &mut Template) {
     let a = &spec.attach;
     let retention = Node::map([(
         "RetentionInDays",
@@ -352,7 +408,7 @@ fn attach_function(spec: &Spec, pool: &str, ids: &PoolIds, t: &mut Template) {
     });
     let variables = Node::map([
         ("IDENTITY_POOL_ID", Node::ref_(&ids.pool)),
-        ("IOT_POLICY_NAMES", iot_policy_name(pool)),
+        ("IOT_POLICY_NAMES", iot_policy_names(pool, policies)),
     ]);
     let mut props = vec![
         (
@@ -534,7 +590,7 @@ fn waiver_reason<'a>(spec: &'a Spec, rule: &str) -> Option<&'a str> {
         .map(|w| w.reason.as_str())
 }
 
-fn outputs(pool: &str, ids: &PoolIds, guests: bool, t: &mut Template) {
+fn outputs(pool: &str, ids: &PoolIds, guests: bool, policies: usize, t: &mut Template) {
     let prefix = super::ids::pascal(pool);
     let mut add = |suffix: &str, description: String, value: Node| {
         let id = format!("{prefix}{suffix}");
@@ -566,9 +622,11 @@ fn outputs(pool: &str, ids: &PoolIds, guests: bool, t: &mut Template) {
         );
     }
     add(
-        "IotPolicyName",
-        format!("IoT policy the attach function attaches to signed-in identities of {pool}"),
-        Node::ref_(&ids.iot_policy),
+        "IotPolicyNames",
+        format!(
+            "IoT policies (comma-separated) the attach function attaches to signed-in identities of {pool}"
+        ),
+        iot_policy_names(pool, policies),
     );
     add(
         "AttachFunctionName",

@@ -52,6 +52,15 @@ impl PoolIds {
         }
     }
 
+    /// The `index`th IoT policy (0-based): `FleetIotPolicy`, `FleetIotPolicy2`, ...
+    pub fn iot_policy_n(&self, index: usize) -> String {
+        if index == 0 {
+            self.iot_policy.clone()
+        } else {
+            format!("{}{}", self.iot_policy, index + 1)
+        }
+    }
+
     /// Every id, for collision checks.
     pub fn all(&self) -> [&str; 8] {
         [

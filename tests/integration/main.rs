@@ -2,8 +2,11 @@
 //! `synth` binary (`CARGO_BIN_EXE_synth`, never cargo) or call the library.
 
 mod cli;
+mod deploy_command;
+mod diff;
 mod golden;
 mod lambda_runtime;
+mod limits;
 mod props;
 mod readme;
 mod resource_schemas;

@@ -1,0 +1,502 @@
+//! Prints a [`Report`] as plain text (terminals, CI logs) or GitHub-flavoured Markdown (a PR
+//! comment: a heading per stack, a table of grant changes per role, a table of resource changes).
+//! JSON is the report serialized as is (see `model`). Output depends only on the report, which is
+//! sorted, so the same templates always print the same bytes. Must not: decide anything.
+
+use std::fmt::Write as _;
+
+use super::model::{
+    Change, GrantChange, Kind, Leaf, Report, ResourceChange, ResourceStatus, RoleDiff, StackDiff,
+    Status, Summary,
+};
+
+/// What a signed-in or guest identity's effective grant is (aws-facts.md §4).
+fn identities_words(identities: &str) -> &'static str {
+    if identities == "authenticated" {
+        "signed-in identities (effective grant: IAM role policy ∩ IoT policy)"
+    } else {
+        "guests (effective grant: the IAM role policy alone)"
+    }
+}
+
+fn counts(s: &Summary) -> (String, String) {
+    let stacks = format!(
+        "{} stack(s) changed, {} unchanged",
+        s.stacks_changed, s.stacks_unchanged
+    );
+    let mut detail = format!(
+        "grants: {} broadening, {} narrowing; resources: {} added, {} removed, {} replaced, {} modified",
+        s.broadening,
+        s.narrowing,
+        s.resources_added,
+        s.resources_removed,
+        s.resources_replaced,
+        s.resources_modified
+    );
+    if s.trust_changes > 0 {
+        let _ = write!(detail, "; {} trust policy change(s)", s.trust_changes);
+    }
+    (stacks, detail)
+}
+
+/// The grant as a reviewer reads it: `subscribe fleet/news/*`, `deny publish a`, or the action
+/// itself when it has no MQTT meaning.
+fn grant_words(g: &GrantChange) -> String {
+    let what = g.mqtt.clone().unwrap_or_else(|| g.action.clone());
+    if g.effect == "Deny" {
+        format!("deny {what}")
+    } else {
+        what
+    }
+}
+
+fn sign(change: Change) -> &'static str {
+    match change {
+        Change::Added => "+",
+        Change::Removed => "-",
+    }
+}
+
+/// Why a one-layer change does nothing yet, or `None`.
+fn ineffective_words(g: &GrantChange) -> Option<String> {
+    if g.effective {
+        return None;
+    }
+    let other = if g.layers.iter().any(|l| l.layer == "iam") {
+        "the IoT policy"
+    } else {
+        "the IAM role policy"
+    };
+    let when = match g.change {
+        Change::Added => "does not allow it",
+        Change::Removed => "did not allow it",
+    };
+    Some(format!(
+        "no effect on identities: {other} {when}, and signed-in identities need both"
+    ))
+}
+
+fn role_title(r: &RoleDiff) -> String {
+    let mut title = format!("pool {}", r.pool);
+    if let Some(old) = &r.pool_renamed_from {
+        let _ = write!(title, " (was {old})");
+    }
+    let _ = write!(title, ", role {}", r.role);
+    if let Some(old) = &r.renamed_from {
+        let _ = write!(title, " (was {old})");
+    }
+    if r.status != Status::Changed {
+        let _ = write!(title, " [{}]", r.status.word());
+    }
+    title
+}
+
+fn replacement_words(r: &ResourceChange, arrow: &str, code: &dyn Fn(&str) -> String) -> String {
+    match &r.replacement {
+        Some(rep) if rep.cause == "logical-id" => {
+            format!(
+                "logical id renamed: {} {arrow} {}",
+                code(&rep.old),
+                code(&rep.new)
+            )
+        }
+        Some(rep) if rep.cause == "type" => {
+            format!(
+                "type changed: {} {arrow} {}",
+                code(&rep.old),
+                code(&rep.new)
+            )
+        }
+        Some(rep) => format!(
+            "{} changed: {} {arrow} {}",
+            rep.property.as_deref().unwrap_or("a create-only property"),
+            code(&rep.old),
+            code(&rep.new)
+        ),
+        None => String::new(),
+    }
+}
+
+/// `Policies, Metadata, DependsOn`.
+fn changed_parts(r: &ResourceChange) -> Vec<String> {
+    let mut parts = r.properties.clone();
+    if r.metadata {
+        parts.push("Metadata".to_owned());
+    }
+    parts.extend(r.attributes.iter().cloned());
+    parts
+}
+
+fn leaf_words(l: &Leaf, arrow: &str, code: &dyn Fn(&str) -> String) -> String {
+    match (&l.old, &l.new) {
+        (Some(o), Some(n)) => format!("{}: {} {arrow} {}", code(&l.path), code(o), code(n)),
+        (Some(o), None) => format!("{}: {} removed", code(&l.path), code(o)),
+        (None, Some(n)) => format!("{}: {} added", code(&l.path), code(n)),
+        (None, None) => code(&l.path),
+    }
+}
+
+fn unchanged(report: &Report) -> Vec<&str> {
+    report
+        .stacks
+        .iter()
+        .filter(|s| s.status == Status::Unchanged)
+        .map(|s| s.stack.as_str())
+        .collect()
+}
+
+fn changed(report: &Report) -> impl Iterator<Item = &StackDiff> {
+    report
+        .stacks
+        .iter()
+        .filter(|s| s.status != Status::Unchanged)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Text
+
+/// Plain text.
+pub fn text(report: &Report) -> String {
+    let mut out = String::new();
+    let base = report.base.describe();
+    if report.summary.is_empty() {
+        let _ = writeln!(
+            out,
+            "synth diff: {} against {base}: no changes ({} stack(s))",
+            report.out,
+            report.stacks.len()
+        );
+        return out;
+    }
+    let (stacks, detail) = counts(&report.summary);
+    let _ = writeln!(out, "synth diff: {} against {base}: {stacks}", report.out);
+    let _ = writeln!(out, "  {detail}");
+    for s in changed(report) {
+        text_stack(s, &mut out);
+    }
+    let same = unchanged(report);
+    if !same.is_empty() {
+        let _ = writeln!(out, "\nunchanged: {}", same.join(", "));
+    }
+    out
+}
+
+fn text_stack(s: &StackDiff, out: &mut String) {
+    let file = s.file.as_ref().or(s.base_file.as_ref());
+    let _ = write!(out, "\nstack {}: {}", s.stack, s.status.word());
+    match file {
+        Some(f) => {
+            let _ = writeln!(out, " ({f})");
+        }
+        None => out.push('\n'),
+    }
+    if !s.sections.is_empty() {
+        let _ = writeln!(out, "  also changed: {}", s.sections.join(", "));
+    }
+    for r in &s.roles {
+        let _ = writeln!(
+            out,
+            "  {}: {}",
+            role_title(r),
+            identities_words(r.identities)
+        );
+        if r.grants.is_empty() {
+            let _ = writeln!(out, "    grants unchanged");
+        }
+        let width = r
+            .grants
+            .iter()
+            .map(|g| grant_words(g).len())
+            .max()
+            .unwrap_or(0);
+        for g in &r.grants {
+            let layers: Vec<String> = g
+                .layers
+                .iter()
+                .map(super::model::LayerRef::describe)
+                .collect();
+            let _ = writeln!(
+                out,
+                "    {} {:<10}  {:<width$}  in {}",
+                sign(g.change),
+                g.kind.word(),
+                grant_words(g),
+                layers.join(", ")
+            );
+            let _ = writeln!(out, "                  {}", g.resource);
+            if let Some(why) = ineffective_words(g) {
+                let _ = writeln!(out, "                  ({why})");
+            }
+        }
+        for b in &r.broadened {
+            let _ = writeln!(out, "    note: {b}");
+        }
+    }
+    if s.resources.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "  resources:");
+    let plain = |s: &str| s.to_owned();
+    for r in &s.resources {
+        let mark = match r.change {
+            ResourceStatus::Added => "+",
+            ResourceStatus::Removed => "-",
+            ResourceStatus::Replaced => "!",
+            ResourceStatus::Modified => "~",
+        };
+        let what = match r.change {
+            ResourceStatus::Replaced => {
+                format!("REPLACED: {}", replacement_words(r, "->", &plain))
+            }
+            ResourceStatus::Modified => format!("modified: {}", changed_parts(r).join(", ")),
+            other => other.word().to_owned(),
+        };
+        let _ = writeln!(out, "    {mark} {} ({}): {what}", r.logical_id, r.kind);
+        if r.change == ResourceStatus::Replaced && !changed_parts(r).is_empty() {
+            let _ = writeln!(out, "        also changed: {}", changed_parts(r).join(", "));
+        }
+        if let Some(d) = &r.danger {
+            let _ = writeln!(out, "        danger: {d}");
+        }
+        for l in &r.trust {
+            let _ = writeln!(out, "        trust policy: {}", leaf_words(l, "->", &plain));
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Markdown
+
+/// Inline code that survives a GFM table cell: `|` escaped, backticks fenced by a longer run.
+fn code(s: &str) -> String {
+    let s = s.replace('|', "\\|");
+    let mut longest = 0;
+    let mut run = 0;
+    for c in s.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    let fence = "`".repeat(longest + 1);
+    if longest > 0 {
+        format!("{fence} {s} {fence}")
+    } else {
+        format!("{fence}{s}{fence}")
+    }
+}
+
+/// Free text in Markdown: characters that would format or break a table are escaped.
+fn md(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(
+            c,
+            '\\' | '`' | '*' | '_' | '|' | '<' | '>' | '[' | ']' | '#'
+        ) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// GitHub-flavoured Markdown for a PR comment.
+pub fn markdown(report: &Report) -> String {
+    let mut out = String::new();
+    let base = match &report.base {
+        super::model::Base::Git { rev, commit } => {
+            let short: String = commit.chars().take(7).collect();
+            if rev.starts_with(&short) {
+                code(&short)
+            } else {
+                format!("{} ({})", md(rev), code(&short))
+            }
+        }
+        super::model::Base::Dir { dir } => code(dir),
+    };
+    let _ = writeln!(
+        out,
+        "## Permission diff: {} against {base}\n",
+        code(&report.out)
+    );
+    if report.summary.is_empty() {
+        let _ = writeln!(
+            out,
+            "No changes: {} stack(s) unchanged.",
+            report.stacks.len()
+        );
+        return out;
+    }
+    let _ = writeln!(out, "{}", md_summary(&report.summary));
+    for s in changed(report) {
+        md_stack(s, &mut out);
+    }
+    let same = unchanged(report);
+    let _ = writeln!(out);
+    if !same.is_empty() {
+        let same: Vec<String> = same.iter().map(|s| code(s)).collect();
+        let _ = writeln!(out, "Unchanged: {}.\n", same.join(", "));
+    }
+    let _ = writeln!(
+        out,
+        "<sub>Grants are read from the generated policies. `*` is a policy wildcard (any characters, across topic levels); `${{identity}}` is the caller's Cognito identity id. Broadening: an added Allow or a removed Deny.</sub>"
+    );
+    out
+}
+
+/// `1 stack(s) changed, 2 unchanged · grants: **2 broadening**, 0 narrowing · resources: ...`,
+/// the counts a reviewer must not miss in bold when they are not zero.
+fn md_summary(s: &Summary) -> String {
+    let bold = |n: usize, words: &str| {
+        if n > 0 {
+            format!("**{n} {words}**")
+        } else {
+            format!("{n} {words}")
+        }
+    };
+    let mut line = format!(
+        "{} stack(s) changed, {} unchanged · grants: {}, {} narrowing · resources: {} added, {}, {}, {} modified",
+        s.stacks_changed,
+        s.stacks_unchanged,
+        bold(s.broadening, "broadening"),
+        s.narrowing,
+        s.resources_added,
+        bold(s.resources_removed, "removed"),
+        bold(s.resources_replaced, "replaced"),
+        s.resources_modified
+    );
+    if s.trust_changes > 0 {
+        let _ = write!(
+            line,
+            " · {}",
+            bold(s.trust_changes, "trust policy change(s)")
+        );
+    }
+    line
+}
+
+fn md_stack(s: &StackDiff, out: &mut String) {
+    let _ = writeln!(out, "\n### Stack {}: {}\n", code(&s.stack), s.status.word());
+    if let Some(f) = s.file.as_ref().or(s.base_file.as_ref()) {
+        let _ = writeln!(out, "Template: {}\n", code(f));
+    }
+    if !s.sections.is_empty() {
+        let sections: Vec<String> = s.sections.iter().map(|x| code(x)).collect();
+        let _ = writeln!(out, "Also changed: {}.\n", sections.join(", "));
+    }
+    for r in &s.roles {
+        md_role(r, out);
+    }
+    if !s.resources.is_empty() {
+        md_resources(&s.resources, out);
+    }
+}
+
+fn md_role(r: &RoleDiff, out: &mut String) {
+    let mut title = format!("Pool {}", code(&r.pool));
+    if let Some(old) = &r.pool_renamed_from {
+        let _ = write!(title, " (was {})", code(old));
+    }
+    let _ = write!(title, ", role {}", code(&r.role));
+    if let Some(old) = &r.renamed_from {
+        let _ = write!(title, " (was {})", code(old));
+    }
+    if r.status != Status::Changed {
+        let _ = write!(title, " ({})", r.status.word());
+    }
+    let _ = writeln!(out, "**{title}**: {}\n", identities_words(r.identities));
+    for b in &r.broadened {
+        let _ = writeln!(out, "> Note: {}\n", md(b));
+    }
+    if r.grants.is_empty() {
+        let _ = writeln!(out, "Grants unchanged.\n");
+        return;
+    }
+    let _ = writeln!(out, "| Change | Grant | Layer | Policy resource |");
+    let _ = writeln!(out, "|---|---|---|---|");
+    for g in &r.grants {
+        let kind = match g.kind {
+            Kind::Broadening => "**broadening**",
+            Kind::Narrowing => "narrowing",
+        };
+        let change = match g.change {
+            Change::Added => "added",
+            Change::Removed => "removed",
+        };
+        let layers: Vec<String> = g
+            .layers
+            .iter()
+            .map(|l| match &l.policy {
+                Some(p) => format!("IAM role policy {}", code(p)),
+                None => format!("IoT policy {}", code(&l.resource)),
+            })
+            .collect();
+        let mut grant = code(&grant_words(g));
+        if let Some(why) = ineffective_words(g) {
+            let _ = write!(grant, "<br>_{}_", md(&why));
+        }
+        let _ = writeln!(
+            out,
+            "| {change}, {kind} | {grant} | {} | {} |",
+            layers.join("<br>"),
+            code(&g.resource)
+        );
+    }
+    let _ = writeln!(out);
+}
+
+fn md_resources(resources: &[ResourceChange], out: &mut String) {
+    let _ = writeln!(out, "**Resources**\n");
+    let _ = writeln!(out, "| Change | Logical id | Type | Details |");
+    let _ = writeln!(out, "|---|---|---|---|");
+    for r in resources {
+        let mut details: Vec<String> = Vec::new();
+        match r.change {
+            ResourceStatus::Replaced => {
+                details.push(replacement_words(r, "→", &code));
+                if !changed_parts(r).is_empty() {
+                    details.push(format!(
+                        "also changed: {}",
+                        md(&changed_parts(r).join(", "))
+                    ));
+                }
+            }
+            ResourceStatus::Modified => details.push(md(&changed_parts(r).join(", "))),
+            _ => {}
+        }
+        if let Some(d) = &r.danger {
+            details.push(format!("**Danger:** {}", md(d)));
+        }
+        for l in &r.trust {
+            details.push(format!("trust policy: {}", leaf_words(l, "→", &code)));
+        }
+        let change = match r.change {
+            ResourceStatus::Replaced => "**replaced**".to_owned(),
+            ResourceStatus::Removed if r.danger.is_some() => "**removed**".to_owned(),
+            other => other.word().to_owned(),
+        };
+        let _ = writeln!(
+            out,
+            "| {change} | {} | {} | {} |",
+            code(&r.logical_id),
+            code(&r.kind),
+            details.join("<br>")
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_spans_survive_table_cells() {
+        assert_eq!(code("a|b"), "`a\\|b`");
+        assert_eq!(code("a`b"), "`` a`b ``");
+        assert_eq!(code("${identity}"), "`${identity}`");
+    }
+
+    #[test]
+    fn free_text_cannot_format() {
+        assert_eq!(md("a *b* <c>|d"), "a \\*b\\* \\<c\\>\\|d");
+    }
+}

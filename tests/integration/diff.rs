@@ -1,0 +1,831 @@
+//! `synth diff` on real git histories built in temp directories: specs committed with their
+//! generated out/, a spec changed and regenerated with the real `synth`, then diffed against a
+//! revision (or a directory). Git runs with a fixed identity and no global or system config, so
+//! the tests do not depend on the machine's git setup.
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+use tempfile::TempDir;
+
+use crate::support::{Ran, repo};
+
+/// Env for every git and synth process: fixed author and committer, no user config.
+const GIT_ENV: [(&str, &str); 8] = [
+    ("GIT_AUTHOR_NAME", "cogsynth test"),
+    ("GIT_AUTHOR_EMAIL", "test@example.com"),
+    ("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z"),
+    ("GIT_COMMITTER_NAME", "cogsynth test"),
+    ("GIT_COMMITTER_EMAIL", "test@example.com"),
+    ("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z"),
+    ("GIT_CONFIG_GLOBAL", "/dev/null"),
+    ("GIT_CONFIG_NOSYSTEM", "1"),
+];
+
+/// The fixture spec (`stack: shop`, pool `shop`, roles member and guest).
+fn shop() -> String {
+    fs::read_to_string(repo().join("tests/fixtures/diff/shop.yaml")).expect("fixture")
+}
+
+/// `text` with `from` replaced by `to`; `from` must occur, so a fixture edit cannot silently
+/// stop testing anything.
+fn edit(text: &str, from: &str, to: &str) -> String {
+    assert!(text.contains(from), "fixture has no `{from}`");
+    text.replacen(from, to, 1)
+}
+
+/// A git repository in a temp directory holding `stacks/` and `out/`.
+struct Repo {
+    dir: TempDir,
+}
+
+impl Repo {
+    /// An empty repository on branch main.
+    fn new() -> Repo {
+        let r = Repo {
+            dir: tempfile::tempdir().expect("temp dir"),
+        };
+        r.git(&["init", "--quiet"]);
+        r
+    }
+
+    /// A repository whose first commit holds the fixture spec and its templates.
+    fn with_shop() -> Repo {
+        let r = Repo::new();
+        r.spec(&shop());
+        r.build();
+        r.commit("shop");
+        r
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn git(&self, args: &[&str]) -> String {
+        let out = Command::new("git")
+            .args([
+                "-c",
+                "user.name=cogsynth test",
+                "-c",
+                "user.email=test@example.com",
+                "-c",
+                "init.defaultBranch=main",
+                "-c",
+                "commit.gpgsign=false",
+            ])
+            .args(args)
+            .envs(GIT_ENV)
+            .current_dir(self.path())
+            .output()
+            .expect("git runs");
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
+    fn write(&self, name: &str, text: &str) {
+        let path = self.path().join(name);
+        fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        fs::write(path, text).expect("write");
+    }
+
+    fn spec(&self, text: &str) {
+        self.write("stacks/shop.yaml", text);
+    }
+
+    fn synth(&self, args: &[&str]) -> Ran {
+        let out = Command::new(env!("CARGO_BIN_EXE_synth"))
+            .args(args)
+            .envs(GIT_ENV)
+            .current_dir(self.path())
+            .output()
+            .expect("runs synth");
+        Ran {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Regenerates out/ with the real synth.
+    fn build(&self) {
+        let ran = self.synth(&[]);
+        assert_eq!(ran.code, 0, "synth: {ran:?}");
+    }
+
+    fn commit(&self, message: &str) -> String {
+        self.git(&["add", "-A"]);
+        self.git(&["commit", "--quiet", "-m", message]);
+        self.git(&["rev-parse", "HEAD"])
+    }
+
+    /// `synth diff ARGS`, expecting exit `code`.
+    fn diff(&self, args: &[&str], code: i32) -> Ran {
+        let mut all = vec!["diff"];
+        all.extend_from_slice(args);
+        let ran = self.synth(&all);
+        assert_eq!(ran.code, code, "synth {all:?}: {ran:?}");
+        assert!(!ran.stderr.contains("panicked"), "{ran:?}");
+        ran
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        let mut all = vec!["--format", "json"];
+        all.extend_from_slice(args);
+        let ran = self.diff(&all, 0);
+        serde_json::from_str(&ran.stdout).unwrap_or_else(|e| panic!("{e}: {}", ran.stdout))
+    }
+}
+
+/// The grants of the role serving `identities` in the first stack, as `(change, kind, mqtt)`.
+fn grants(report: &Value, identities: &str) -> Vec<(String, String, String)> {
+    let roles = report["stacks"][0]["roles"].as_array().expect("roles");
+    let role = roles
+        .iter()
+        .find(|r| r["identities"] == identities)
+        .unwrap_or_else(|| panic!("no {identities} role in {report:#}"));
+    role["grants"]
+        .as_array()
+        .expect("grants")
+        .iter()
+        .map(|g| {
+            (
+                g["change"].as_str().unwrap_or_default().to_owned(),
+                g["kind"].as_str().unwrap_or_default().to_owned(),
+                g["mqtt"].as_str().unwrap_or("-").to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn triple(change: &str, kind: &str, mqtt: &str) -> (String, String, String) {
+    (change.into(), kind.into(), mqtt.into())
+}
+
+#[test]
+fn no_change_is_reported_as_none_and_never_fails() {
+    let r = Repo::with_shop();
+    let ran = r.diff(&["--base", "HEAD"], 0);
+    assert!(
+        ran.stdout.starts_with("synth diff: out against ")
+            && ran.stdout.contains("no changes (1 stack(s))"),
+        "{}",
+        ran.stdout
+    );
+    r.diff(&["--base", "HEAD", "--fail-on", "any"], 0);
+    let json = r.json(&["--base", "HEAD"]);
+    assert_eq!(json["summary"]["stacks_changed"], 0);
+    assert_eq!(json["stacks"][0]["status"], "unchanged");
+    let md = r.diff(&["--base", "HEAD", "--format", "markdown"], 0);
+    assert!(
+        md.stdout.contains("No changes: 1 stack(s) unchanged."),
+        "{}",
+        md.stdout
+    );
+}
+
+#[test]
+fn an_added_topic_broadens_both_layers_and_a_removed_one_narrows() {
+    let r = Repo::with_shop();
+    r.spec(&edit(
+        &shop(),
+        r#"subscribe: ["shop/news/#"]"#,
+        r#"subscribe: ["shop/news/#", "shop/alerts"]"#,
+    ));
+    r.build();
+    let ran = r.diff(&["--base", "HEAD"], 0);
+    let text = &ran.stdout;
+    assert!(
+        text.contains("stack shop: changed (out/shop.template.yaml)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("pool shop, role member: signed-in identities (effective grant: IAM role policy ∩ IoT policy)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("+ broadening  subscribe shop/alerts  in IAM role policy mqtt-and-attach, IoT policy ShopIotPolicy"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "arn:${AWS::Partition}:iot:${AWS::Region}:${AWS::AccountId}:topicfilter/shop/alerts"
+        ),
+        "the policy resource is shown too: {text}"
+    );
+    let json = r.json(&["--base", "HEAD"]);
+    assert_eq!(
+        grants(&json, "authenticated"),
+        [
+            triple("added", "broadening", "subscribe shop/alerts"),
+            triple("added", "broadening", "receive shop/alerts"),
+        ]
+    );
+    let layers = &json["stacks"][0]["roles"][0]["grants"][0]["layers"];
+    assert_eq!(layers[0]["layer"], "iam");
+    assert_eq!(layers[1]["layer"], "iot");
+
+    // Commit it, then take a publish topic away: narrowing, in both layers.
+    r.commit("alerts");
+    r.spec(&edit(
+        &edit(
+            &shop(),
+            r#"subscribe: ["shop/news/#"]"#,
+            r#"subscribe: ["shop/news/#", "shop/alerts"]"#,
+        ),
+        r#", "devices/${identity}/status"]"#,
+        "]",
+    ));
+    r.build();
+    let ran = r.diff(&["--base", "HEAD"], 0);
+    assert!(
+        ran.stdout.contains("- narrowing   publish devices/${identity}/status  in IAM role policy mqtt-and-attach, IoT policy ShopIotPolicy"),
+        "{}",
+        ran.stdout
+    );
+    let json = r.json(&["--base", "HEAD"]);
+    assert_eq!(
+        grants(&json, "authenticated"),
+        [triple(
+            "removed",
+            "narrowing",
+            "publish devices/${identity}/status"
+        )]
+    );
+    assert_eq!(json["summary"]["narrowing"], 1);
+    assert_eq!(json["summary"]["broadening"], 0);
+    // Against the first commit, both changes show.
+    let first = r.git(&["rev-list", "--max-parents=0", "HEAD"]);
+    let json = r.json(&["--base", &first]);
+    assert_eq!(json["summary"]["broadening"], 2);
+    assert_eq!(json["summary"]["narrowing"], 1);
+}
+
+#[test]
+fn a_guest_role_gaining_a_grant_is_a_broadening_of_the_iam_role_alone() {
+    let r = Repo::with_shop();
+    r.spec(&edit(
+        &shop(),
+        r#"subscribe: ["lobby/announcements"]"#,
+        "subscribe: [\"lobby/announcements\"]\n    publish: [\"lobby/hello\"]",
+    ));
+    r.build();
+    let ran = r.diff(&["--base", "HEAD"], 0);
+    assert!(
+        ran.stdout
+            .contains("pool shop, role guest: guests (effective grant: the IAM role policy alone)"),
+        "{}",
+        ran.stdout
+    );
+    assert!(
+        ran.stdout
+            .contains("+ broadening  publish lobby/hello  in IAM role policy mqtt\n"),
+        "{}",
+        ran.stdout
+    );
+    let json = r.json(&["--base", "HEAD"]);
+    assert_eq!(
+        grants(&json, "unauthenticated"),
+        [triple("added", "broadening", "publish lobby/hello")]
+    );
+    let role = &json["stacks"][0]["roles"][0];
+    assert_eq!(role["role"], "guest");
+    assert_eq!(role["role_id"], "ShopUnauthenticatedRole");
+    let g = &role["grants"][0];
+    assert_eq!(g["layers"].as_array().map(Vec::len), Some(1));
+    assert_eq!(g["layers"][0]["policy"], "mqtt");
+    assert_eq!(g["effective"], true);
+    r.diff(&["--base", "HEAD", "--fail-on", "broadening"], 1);
+}
+
+#[test]
+fn a_renamed_identity_pool_is_flagged_as_a_dangerous_replacement() {
+    let r = Repo::with_shop();
+    r.spec(&edit(&shop(), "\n  shop:\n", "\n  store:\n"));
+    r.build();
+    let ran = r.diff(&["--base", "HEAD"], 0);
+    let text = &ran.stdout;
+    assert!(
+        text.contains("! StoreIdentityPool (AWS::Cognito::IdentityPool): REPLACED: logical id renamed: ShopIdentityPool -> StoreIdentityPool"),
+        "{text}"
+    );
+    assert!(text.contains("every identity id changes"), "{text}");
+    assert!(
+        text.contains("! StoreIotPolicy (AWS::IoT::Policy): REPLACED: logical id renamed: ShopIotPolicy -> StoreIotPolicy"),
+        "{text}"
+    );
+    assert!(text.contains("DeleteConflictException"), "{text}");
+    // The grants did not change: the rename is reported once, not as every grant twice.
+    assert!(
+        text.contains("pool store (was shop), role member: signed-in identities"),
+        "{text}"
+    );
+    let json = r.json(&["--base", "HEAD"]);
+    assert_eq!(json["summary"]["broadening"], 0);
+    assert_eq!(json["summary"]["narrowing"], 0);
+    let pool = json["stacks"][0]["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .find(|r| r["type"] == "AWS::Cognito::IdentityPool")
+        .expect("pool")
+        .clone();
+    assert_eq!(pool["change"], "replaced");
+    assert_eq!(pool["replacement"]["cause"], "logical-id");
+    assert_eq!(pool["replacement"]["old"], "ShopIdentityPool");
+    assert_eq!(pool["replacement"]["new"], "StoreIdentityPool");
+    assert!(pool["danger"].as_str().is_some());
+    let md = r.diff(&["--base", "HEAD", "--format", "markdown"], 0);
+    assert!(
+        md.stdout.contains("| **replaced** | `StoreIdentityPool` | `AWS::Cognito::IdentityPool` | logical id renamed: `ShopIdentityPool` → `StoreIdentityPool`"),
+        "{}",
+        md.stdout
+    );
+}
+
+#[test]
+fn fail_on_broadening_fails_on_broadening_only() {
+    let r = Repo::with_shop();
+    // Narrowing only: a topic taken away.
+    r.spec(&edit(&shop(), r#", "devices/${identity}/status"]"#, "]"));
+    r.build();
+    r.diff(&["--base", "HEAD", "--fail-on", "broadening"], 0);
+    let ran = r.diff(&["--base", "HEAD", "--fail-on", "any"], 1);
+    assert!(
+        ran.stderr.contains("failing (--fail-on any)"),
+        "{}",
+        ran.stderr
+    );
+    r.diff(&["--base", "HEAD", "--fail-on", "never"], 0);
+    r.diff(&["--base", "HEAD"], 0);
+    // Broadening: a topic added.
+    r.spec(&edit(
+        &shop(),
+        r#"subscribe: ["shop/news/#"]"#,
+        r#"subscribe: ["shop/news/#", "shop/alerts"]"#,
+    ));
+    r.build();
+    let ran = r.diff(&["--base", "HEAD", "--fail-on", "broadening"], 1);
+    assert!(
+        ran.stderr
+            .contains("failing (--fail-on broadening): 2 broadening grant change(s)"),
+        "{}",
+        ran.stderr
+    );
+    // The report is printed even when the check fails.
+    assert!(ran.stdout.contains("+ broadening"), "{}", ran.stdout);
+}
+
+#[test]
+fn base_dir_compares_with_a_directory_outside_git() {
+    // No repository at all.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_synth"))
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .expect("runs synth");
+        Ran {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    };
+    fs::create_dir_all(dir.path().join("stacks")).expect("mkdir");
+    fs::write(dir.path().join("stacks/shop.yaml"), shop()).expect("write");
+    assert_eq!(run(&["--out", "before"]).code, 0);
+    fs::write(
+        dir.path().join("stacks/shop.yaml"),
+        edit(
+            &shop(),
+            r#"subscribe: ["shop/news/#"]"#,
+            r#"subscribe: ["shop/news/#", "shop/alerts"]"#,
+        ),
+    )
+    .expect("write");
+    assert_eq!(run(&[]).code, 0);
+    let ran = run(&["diff", "--base-dir", "before", "--format", "json"]);
+    assert_eq!(ran.code, 0, "{ran:?}");
+    let json: Value = serde_json::from_str(&ran.stdout).expect("json");
+    assert_eq!(
+        json["base"],
+        serde_json::json!({ "kind": "dir", "dir": "before" })
+    );
+    assert_eq!(json["stacks"][0]["base_file"], "before/shop.template.yaml");
+    assert_eq!(json["stacks"][0]["file"], "out/shop.template.yaml");
+    assert_eq!(json["summary"]["broadening"], 2);
+    let ran = run(&["diff", "--base-dir", "before"]);
+    assert!(
+        ran.stdout
+            .starts_with("synth diff: out against before: 1 stack(s) changed"),
+        "{}",
+        ran.stdout
+    );
+    // Without --base-dir, outside a repository: exit 2, and a hint.
+    let ran = run(&["diff"]);
+    assert_eq!(ran.code, 2, "{ran:?}");
+    assert!(
+        ran.stderr.contains("not in a git repository"),
+        "{}",
+        ran.stderr
+    );
+    assert!(ran.stderr.contains("--base-dir"), "{}", ran.stderr);
+}
+
+#[test]
+fn hand_edited_create_only_properties_and_trust_policies_are_reported() {
+    let r = Repo::with_shop();
+    // A base where the IoT policy, the function and the attachment had other create-only
+    // values, and the member role's trust allowed any kind of identity.
+    let text = fs::read(r.path().join("out/shop.template.yaml")).expect("template");
+    let mut old = cogsynth::source::parse("t.yaml", &text)
+        .expect("parses")
+        .value;
+    let res = &mut old["Resources"];
+    res["ShopIotPolicy"]["Properties"]["PolicyName"] = Value::from("shop-old");
+    res["ShopAttachFunction"]["Properties"]["FunctionName"] = Value::from("shop-attach-old");
+    res["ShopRoleAttachment"]["Properties"]["IdentityPoolId"] = Value::from("us-east-1:0000");
+    res["ShopAuthenticatedRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Condition"]
+        ["ForAnyValue:StringLike"]["cognito-identity.amazonaws.com:amr"] = Value::from("*");
+    r.write(
+        "base/shop.template.json",
+        &serde_json::to_string_pretty(&old).expect("json"),
+    );
+    let json = r.json(&["--base-dir", "base"]);
+    let resources = json["stacks"][0]["resources"]
+        .as_array()
+        .expect("resources");
+    let find = |id: &str| {
+        resources
+            .iter()
+            .find(|r| r["logical_id"] == id)
+            .unwrap_or_else(|| panic!("{id} in {resources:#?}"))
+    };
+    for (id, property) in [
+        ("ShopIotPolicy", "PolicyName"),
+        ("ShopAttachFunction", "FunctionName"),
+        ("ShopRoleAttachment", "IdentityPoolId"),
+    ] {
+        let r = find(id);
+        assert_eq!(r["change"], "replaced", "{id}");
+        assert_eq!(r["replacement"]["cause"], "property", "{id}");
+        assert_eq!(r["replacement"]["property"], property, "{id}");
+        assert!(r["danger"].as_str().is_some(), "{id}");
+    }
+    assert_eq!(find("ShopIotPolicy")["replacement"]["old"], "shop-old");
+    assert_eq!(
+        find("ShopIotPolicy")["replacement"]["new"],
+        "${AWS::StackName}-shop"
+    );
+    assert_eq!(
+        find("ShopRoleAttachment")["replacement"]["new"],
+        "{Ref ShopIdentityPool}"
+    );
+    let role = find("ShopAuthenticatedRole");
+    assert_eq!(role["change"], "modified");
+    assert_eq!(
+        role["trust"],
+        serde_json::json!([{
+            "path": "/Statement/0/Condition/ForAnyValue:StringLike/cognito-identity.amazonaws.com:amr",
+            "old": "*",
+            "new": "authenticated"
+        }])
+    );
+    // A trust change cannot be judged automatically: --fail-on broadening fails on it.
+    let ran = r.diff(&["--base-dir", "base", "--fail-on", "broadening"], 1);
+    assert!(
+        ran.stderr.contains("1 trust policy change(s)"),
+        "{}",
+        ran.stderr
+    );
+    let ran = r.diff(&["--base-dir", "base"], 0);
+    assert!(
+        ran.stdout.contains(
+            "! ShopIotPolicy (AWS::IoT::Policy): REPLACED: PolicyName changed: shop-old -> ${AWS::StackName}-shop"
+        ),
+        "{}",
+        ran.stdout
+    );
+    assert!(
+        ran.stdout.contains("trust policy: /Statement/0/Condition/ForAnyValue:StringLike/cognito-identity.amazonaws.com:amr: * -> authenticated"),
+        "{}",
+        ran.stdout
+    );
+}
+
+#[test]
+fn markdown_is_a_pr_comment_with_a_heading_per_stack_and_tables() {
+    let r = Repo::with_shop();
+    r.spec(&edit(
+        &shop(),
+        r#"subscribe: ["shop/news/#"]"#,
+        r#"subscribe: ["shop/news/#", "shop/alerts"]"#,
+    ));
+    r.build();
+    let md = r
+        .diff(&["--base", "HEAD", "--format", "markdown"], 0)
+        .stdout;
+    let short: String = r.git(&["rev-parse", "--short=7", "HEAD"]);
+    assert!(
+        md.starts_with(&format!(
+            "## Permission diff: `out` against HEAD (`{short}`)\n\n1 stack(s) changed, 0 unchanged · grants: **2 broadening**, 0 narrowing · resources: 0 added, 0 removed, 0 replaced, 2 modified\n"
+        )),
+        "{md}"
+    );
+    for line in [
+        "### Stack `shop`: changed",
+        "**Pool `shop`, role `member`**: signed-in identities (effective grant: IAM role policy ∩ IoT policy)",
+        "| Change | Grant | Layer | Policy resource |",
+        "| added, **broadening** | `subscribe shop/alerts` | IAM role policy `mqtt-and-attach`<br>IoT policy `ShopIotPolicy` | `arn:${AWS::Partition}:iot:${AWS::Region}:${AWS::AccountId}:topicfilter/shop/alerts` |",
+        "| Change | Logical id | Type | Details |",
+        "| modified | `ShopIotPolicy` | `AWS::IoT::Policy` | PolicyDocument |",
+    ] {
+        assert!(md.lines().any(|l| l == line), "no line {line:?} in\n{md}");
+    }
+    // Every table row has as many cells as its header.
+    for l in md.lines().filter(|l| l.starts_with('|')) {
+        assert_eq!(l.matches('|').count() - l.matches("\\|").count(), 5, "{l}");
+    }
+}
+
+#[test]
+fn json_has_the_documented_shape() {
+    let r = Repo::with_shop();
+    let base = r.git(&["rev-parse", "HEAD"]);
+    r.spec(&edit(
+        &shop(),
+        r#"subscribe: ["shop/news/#"]"#,
+        r#"subscribe: ["shop/news/#", "shop/alerts"]"#,
+    ));
+    r.build();
+    let json = r.json(&["--base", "HEAD"]);
+    let keys = |v: &Value| -> Vec<String> {
+        let mut k: Vec<String> = v.as_object().expect("object").keys().cloned().collect();
+        k.sort();
+        k
+    };
+    assert_eq!(json["version"], 1);
+    assert_eq!(
+        json["base"],
+        serde_json::json!({ "kind": "git", "rev": "HEAD", "commit": base })
+    );
+    assert_eq!(json["out"], "out");
+    assert_eq!(
+        keys(&json["summary"]),
+        [
+            "broadening",
+            "narrowing",
+            "resources_added",
+            "resources_modified",
+            "resources_removed",
+            "resources_replaced",
+            "stacks_changed",
+            "stacks_unchanged",
+            "trust_changes"
+        ]
+    );
+    let stack = &json["stacks"][0];
+    assert_eq!(
+        keys(stack),
+        [
+            "base_file",
+            "file",
+            "resources",
+            "roles",
+            "sections",
+            "stack",
+            "status"
+        ]
+    );
+    let role = &stack["roles"][0];
+    assert_eq!(
+        keys(role),
+        [
+            "broadened",
+            "grants",
+            "identities",
+            "pool",
+            "pool_renamed_from",
+            "renamed_from",
+            "role",
+            "role_id",
+            "status"
+        ]
+    );
+    let grant = &role["grants"][0];
+    assert_eq!(
+        keys(grant),
+        [
+            "action",
+            "change",
+            "effect",
+            "effective",
+            "kind",
+            "layers",
+            "mqtt",
+            "resource"
+        ]
+    );
+    assert_eq!(grant["action"], "iot:Subscribe");
+    assert_eq!(grant["effect"], "Allow");
+    assert_eq!(keys(&grant["layers"][0]), ["layer", "policy", "resource"]);
+    assert_eq!(grant["layers"][1]["policy"], Value::Null);
+    let resource = &stack["resources"][0];
+    assert_eq!(
+        keys(resource),
+        [
+            "attributes",
+            "change",
+            "danger",
+            "logical_id",
+            "metadata",
+            "properties",
+            "replacement",
+            "trust",
+            "type"
+        ]
+    );
+    // Deterministic: the same input prints the same bytes.
+    let again = r.diff(&["--base", "HEAD", "--format", "json"], 0).stdout;
+    assert_eq!(
+        again,
+        r.diff(&["--base", "HEAD", "--format", "json"], 0).stdout
+    );
+}
+
+#[test]
+fn the_default_base_is_head_on_main_and_the_merge_base_elsewhere() {
+    let r = Repo::with_shop();
+    // On main: committed vs working tree.
+    r.spec(&edit(
+        &shop(),
+        r#"subscribe: ["shop/news/#"]"#,
+        r#"subscribe: ["shop/news/#", "shop/alerts"]"#,
+    ));
+    r.build();
+    let json = r.json(&[]);
+    assert_eq!(json["base"]["rev"], "HEAD");
+    assert_eq!(json["summary"]["broadening"], 2);
+    // On a branch with the change committed, main moved on meanwhile: the merge base.
+    let fork = r.git(&["rev-parse", "HEAD"]);
+    r.git(&["checkout", "--quiet", "-b", "feature"]);
+    r.commit("alerts");
+    r.git(&["checkout", "--quiet", "main"]);
+    r.write("README.md", "main moved on\n");
+    r.commit("readme");
+    r.git(&["checkout", "--quiet", "feature"]);
+    let json = r.json(&[]);
+    assert_eq!(json["base"]["rev"], "merge-base of HEAD and main");
+    assert_eq!(json["base"]["commit"], fork);
+    assert_eq!(json["summary"]["broadening"], 2);
+    // origin/main wins over main when there is one.
+    r.git(&["update-ref", "refs/remotes/origin/main", "feature"]);
+    let json = r.json(&[]);
+    assert_eq!(json["base"]["rev"], "HEAD");
+    assert_eq!(json["summary"]["stacks_changed"], 0);
+}
+
+#[test]
+fn unusable_input_is_exit_2_with_a_clear_message() {
+    let r = Repo::with_shop();
+    let ran = r.diff(&["--base", "no-such-rev"], 2);
+    assert_eq!(
+        ran.stderr.lines().next(),
+        Some("synth diff: error: `no-such-rev` is not a commit in this repository"),
+        "{}",
+        ran.stderr
+    );
+    assert!(ran.stderr.contains("= help: "), "{}", ran.stderr);
+    assert!(ran.stdout.is_empty());
+    let ran = r.diff(&["--base=--help"], 2);
+    assert!(
+        ran.stderr.contains("is not a git revision"),
+        "{}",
+        ran.stderr
+    );
+    // A missing out/ directory.
+    let ran = r.diff(&["--base", "HEAD", "--out", "nowhere"], 2);
+    assert!(
+        ran.stderr
+            .starts_with("nowhere: error[io]: cannot read the template directory"),
+        "{}",
+        ran.stderr
+    );
+    // A malformed template in the base.
+    r.write("bad/shop.template.yaml", "Resources: [unclosed\n");
+    let ran = r.diff(&["--base-dir", "bad"], 2);
+    assert!(
+        ran.stderr.starts_with("bad/shop.template.yaml:"),
+        "{}",
+        ran.stderr
+    );
+    // A malformed template in a revision.
+    r.write("out/shop.template.yaml", "{");
+    r.commit("broken");
+    r.build();
+    let ran = r.diff(&["--base", "HEAD"], 2);
+    assert!(
+        ran.stderr.starts_with("HEAD:out/shop.template.yaml:"),
+        "{}",
+        ran.stderr
+    );
+    // A repository without a main branch, and no --base.
+    let lone = Repo::new();
+    lone.git(&["checkout", "--quiet", "-b", "topic"]);
+    lone.spec(&shop());
+    lone.build();
+    lone.commit("first");
+    let ran = lone.diff(&[], 2);
+    assert!(ran.stderr.contains("no main branch"), "{}", ran.stderr);
+}
+
+#[test]
+fn stacks_added_and_removed_and_a_base_without_out() {
+    let r = Repo::new();
+    r.write("README.md", "empty\n");
+    r.commit("empty");
+    r.spec(&shop());
+    r.build();
+    // The base has no out/ at all: every stack is added.
+    let ran = r.diff(&["--base", "HEAD", "--format", "json"], 0);
+    assert!(
+        ran.stderr.contains("out/ does not exist at HEAD"),
+        "{}",
+        ran.stderr
+    );
+    let json: Value = serde_json::from_str(&ran.stdout).expect("json");
+    assert_eq!(json["stacks"][0]["status"], "added");
+    assert_eq!(json["stacks"][0]["base_file"], Value::Null);
+    assert_eq!(
+        grants(&json, "unauthenticated"),
+        [
+            triple("added", "broadening", "connect ${identity}"),
+            triple("added", "broadening", "subscribe lobby/announcements"),
+            triple("added", "broadening", "receive lobby/announcements"),
+        ]
+    );
+    r.commit("shop");
+    // The stack's spec and template go: removed, with what deleting it breaks.
+    fs::remove_file(r.path().join("stacks/shop.yaml")).expect("rm");
+    fs::remove_file(r.path().join("out/shop.template.yaml")).expect("rm");
+    let ran = r.diff(&["--base", "HEAD"], 0);
+    assert!(
+        ran.stdout
+            .contains("stack shop: removed (out/shop.template.yaml)"),
+        "{}",
+        ran.stdout
+    );
+    assert!(
+        ran.stdout.contains("- ShopIotPolicy (AWS::IoT::Policy): removed\n        danger: signed-in identities lose what this IoT policy granted"),
+        "{}",
+        ran.stdout
+    );
+}
+
+#[test]
+fn changes_outside_resources_are_named() {
+    let r = Repo::with_shop();
+    r.spec(&edit(
+        &shop(),
+        "    description: Cognito user pool that signs users in\n",
+        "    description: Cognito user pool that signs users in\n    default: us-east-1_Shop1\n",
+    ));
+    r.build();
+    let json = r.json(&["--base", "HEAD"]);
+    assert_eq!(json["stacks"][0]["status"], "changed");
+    assert_eq!(
+        json["stacks"][0]["sections"],
+        serde_json::json!(["Parameters"])
+    );
+    assert_eq!(json["stacks"][0]["roles"], serde_json::json!([]));
+    let ran = r.diff(&["--base", "HEAD", "--fail-on", "any"], 1);
+    assert!(
+        ran.stdout
+            .contains("stack shop: changed (out/shop.template.yaml)\n  also changed: Parameters\n"),
+        "{}",
+        ran.stdout
+    );
+    r.diff(&["--base", "HEAD", "--fail-on", "broadening"], 0);
+}
+
+#[test]
+fn a_template_format_switch_is_no_change() {
+    let r = Repo::with_shop();
+    let ran = r.synth(&["--template-format", "json"]);
+    assert_eq!(ran.code, 0, "{ran:?}");
+    let json = r.json(&["--base", "HEAD"]);
+    assert_eq!(json["summary"]["stacks_changed"], 0, "{json:#}");
+    assert!(
+        json["stacks"][0]["file"]
+            .as_str()
+            .is_some_and(|f| Path::new(f).extension().is_some_and(|e| e == "json")),
+        "{json:#}"
+    );
+}
