@@ -2,6 +2,7 @@
 //! `synth` binary (`CARGO_BIN_EXE_synth`, never cargo) or call the library.
 
 mod cli;
+mod ci_recipe;
 mod deploy_command;
 mod diff;
 mod golden;
