@@ -135,6 +135,9 @@ pub enum FailOn {
 pub struct DeployCommandArgs {
     /// Stack name (the spec's `stack:`).
     pub stack: String,
+    /// An environment of the spec: its parameter values, and stack name `<stack>-<env>`.
+    #[arg(long, value_name = "ENV")]
+    pub env: Option<String>,
     /// Where specs are.
     #[arg(long, value_name = "DIR", default_value = "stacks")]
     pub stacks: PathBuf,

@@ -70,6 +70,28 @@ pub struct DeployCommand {
 /// Finds the stack's spec and template and builds the command; `Err` is the message for exit 2.
 pub fn command(args: &DeployCommandArgs, cwd: &Path) -> Result<DeployCommand, String> {
     let (spec, spec_file) = find_spec(&args.stacks, &args.stack, cwd)?;
+    let env = match &args.env {
+        None => None,
+        Some(name) => {
+            let Some(e) = spec.environments.get(name) else {
+                let known: Vec<&str> = spec.environments.keys().map(String::as_str).collect();
+                let known = if known.is_empty() {
+                    "none".to_owned()
+                } else {
+                    known.join(", ")
+                };
+                return Err(format!(
+                    "{spec_file} has no environment `{name}` (environments: {known})"
+                ));
+            };
+            Some((name.as_str(), e))
+        }
+    };
+    // Each environment is its own stack, so names derived from the stack name stay distinct.
+    let stack_name = match env {
+        Some((name, _)) => format!("{}-{name}", spec.stack),
+        None => spec.stack.clone(),
+    };
     let (template, bytes) = find_template(&args.out, &args.stack, cwd)?;
     let shown = display(&template);
     let size = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
@@ -84,7 +106,7 @@ pub fn command(args: &DeployCommandArgs, cwd: &Path) -> Result<DeployCommand, St
     };
     let mut flags: Vec<String> = vec![
         format!("--template-file {}", quote(&shown)),
-        format!("--stack-name {}", quote(&spec.stack)),
+        format!("--stack-name {}", quote(&stack_name)),
         format!("--capabilities {capability}"),
         // CLI v1 fails on an empty change set by default, v2 does not: say it, so a rerun
         // without changes succeeds on either.
@@ -96,7 +118,7 @@ pub fn command(args: &DeployCommandArgs, cwd: &Path) -> Result<DeployCommand, St
             "{shown} is {size} bytes, over the {INLINE_TEMPLATE_MAX_BYTES} bytes CloudFormation accepts inline: `deploy` uploads it to S3 first; replace {BUCKET_PLACEHOLDER} with a bucket you can write to"
         ));
     }
-    let (overrides, missing) = overrides(&spec);
+    let (overrides, missing) = overrides(&spec, env.map(|(_, e)| e));
     if !overrides.is_empty() {
         // Last, because it takes every following word as a Key=Value pair.
         flags.push(format!("--parameter-overrides {}", overrides.join(" ")));
@@ -115,13 +137,14 @@ pub fn command(args: &DeployCommandArgs, cwd: &Path) -> Result<DeployCommand, St
     Ok(DeployCommand { command, notes })
 }
 
-/// `Name=value` for every spec parameter (its default, or the placeholder), in name order, and
-/// the names that got the placeholder.
-fn overrides(spec: &Spec) -> (Vec<String>, Vec<String>) {
+/// `Name=value` for every spec parameter (the environment's value, its default, or the
+/// placeholder), in name order, and the names that got the placeholder.
+fn overrides(spec: &Spec, env: Option<&crate::spec::Environment>) -> (Vec<String>, Vec<String>) {
     let mut pairs = Vec::new();
     let mut missing = Vec::new();
     for (name, p) in &spec.parameters {
-        let value = p.default.clone().unwrap_or_else(|| {
+        let given = env.and_then(|e| e.parameters.get(name)).cloned();
+        let value = given.or_else(|| p.default.clone()).unwrap_or_else(|| {
             missing.push(name.clone());
             PARAMETER_PLACEHOLDER.to_owned()
         });

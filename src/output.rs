@@ -31,7 +31,8 @@ impl Drift {
     }
 }
 
-/// Generated templates in `dir` (`*.template.yaml` / `*.template.json` that carry the marker).
+/// Generated files in `dir`: templates (`*.template.yaml` / `*.template.json` that carry the
+/// marker) and parameter files.
 fn generated_files(dir: &Path) -> io::Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     let entries = match fs::read_dir(dir) {
@@ -45,14 +46,29 @@ fn generated_files(dir: &Path) -> io::Result<Vec<PathBuf>> {
             .file_name()
             .and_then(|n| n.to_str())
             .unwrap_or_default();
-        if (name.ends_with(".template.yaml") || name.ends_with(".template.json"))
-            && fs::read_to_string(&path).is_ok_and(|t| t.contains(MARKER))
-        {
+        let template = (name.ends_with(".template.yaml") || name.ends_with(".template.json"))
+            && fs::read_to_string(&path).is_ok_and(|t| t.contains(MARKER));
+        if template || (name.ends_with(".parameters.json") && is_parameter_file(&path)) {
             out.push(path);
         }
     }
     out.sort();
     Ok(out)
+}
+
+/// A CloudFormation parameter file (`[{"ParameterKey": ..., "ParameterValue": ...}]`), which
+/// has no room for a marker: only such files are ever removed as orphans.
+fn is_parameter_file(path: &Path) -> bool {
+    let Ok(text) = fs::read_to_string(path) else {
+        return false;
+    };
+    serde_json::from_str::<serde_json::Value>(&text).is_ok_and(|v| {
+        v.as_array().is_some_and(|items| {
+            items
+                .iter()
+                .all(|i| i.get("ParameterKey").is_some() && i.get("ParameterValue").is_some())
+        })
+    })
 }
 
 /// Compares `planned` (path → content) with the disk. With `orphans`, generated templates in

@@ -8,10 +8,10 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use crate::cfn::emit::{Format, emit};
+use crate::cfn::stackset;
 use crate::cli::{Cli, Command, DiagFormat, TemplateFormat};
 use crate::compile::{Compiled, compile};
 use crate::diag::{self, Class, Diagnostic, Severity};
-use crate::spec::Loaded;
 use crate::{limits, output};
 
 /// Exit code: success.
@@ -23,7 +23,7 @@ pub const EXIT_INPUT: i32 = 2;
 
 /// A spec that passed every check, with its template text.
 struct Built {
-    loaded: Loaded,
+    source: String,
     path: PathBuf,
     text: String,
 }
@@ -68,23 +68,35 @@ pub fn run(cli: &Cli, cwd: &Path, stdout: &mut dyn Write, stderr: &mut dyn Write
         TemplateFormat::Json => Format::Json,
     };
     let out_dir = cwd.join(&cli.out);
-    let built: Vec<Built> = compiled
-        .into_iter()
-        .map(|c| {
-            let text = emit(&c.template, &c.loaded.file, format);
-            diags.extend(limits::check_text(&c, &text));
-            let path = out_dir.join(format!(
-                "{}.template.{}",
-                c.loaded.spec.stack,
-                format.extension()
-            ));
-            Built {
-                loaded: c.loaded,
+    let mut built: Vec<Built> = Vec::new();
+    for c in &compiled {
+        let stack = &c.loaded.spec.stack;
+        let source = c.loaded.file.clone();
+        let text = emit(&c.template, &source, format);
+        diags.extend(limits::check_text(c, &text));
+        let path = out_dir.join(format!("{stack}.template.{}", format.extension()));
+        built.push(Built {
+            source: source.clone(),
+            path,
+            text,
+        });
+        for (env_name, env) in &c.loaded.spec.environments {
+            let path = out_dir.join(format!("{stack}.{env_name}.parameters.json"));
+            built.push(Built {
+                source: source.clone(),
                 path,
-                text,
-            }
-        })
-        .collect();
+                text: stackset::parameter_file(env),
+            });
+        }
+        if let Some(set) = stackset::build(&c.loaded.spec) {
+            let path = out_dir.join(format!("{stack}.stackset.template.{}", format.extension()));
+            built.push(Built {
+                source: source.clone(),
+                path,
+                text: emit(&set, &source, format),
+            });
+        }
+    }
 
     diag::sort(&mut diags);
     render(&diags, &sources, cli.format, stdout, stderr);
@@ -215,7 +227,7 @@ fn write_out(cli: &Cli, cwd: &Path, built: &[Built], orphans: bool, stderr: &mut
                     stderr,
                     "synth: {state} {} (from {})",
                     shown(&b.path),
-                    b.loaded.file
+                    b.source
                 );
             }
             EXIT_OK

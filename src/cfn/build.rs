@@ -65,6 +65,9 @@ fn build_pool(spec: &Spec, name: &str, pool: &IdentityPool, t: &mut Template) {
         guest_role(spec, name, g, &ids, t);
     }
     attach_function(spec, name, &ids, policies, t);
+    if spec.attach.detach_on_delete {
+        detach_function(spec, name, &ids, policies, t);
+    }
     outputs(name, &ids, pool.unauthenticated.is_some(), policies, t);
 }
 
@@ -259,26 +262,33 @@ fn iot_policy_name(pool: &str, index: usize) -> Node {
 
 /// `cognito-idp.<region>.amazonaws.com/<user pool id>` (aws-facts.md §1.1).
 fn provider(up: &UserPool) -> Node {
-    let region = up
-        .region
-        .clone()
-        .or_else(|| match &up.user_pool_id {
-            ValueSource::Literal(id) => region_of(id).map(str::to_owned),
-            _ => None,
-        })
-        .unwrap_or_else(|| "${AWS::Region}".to_owned());
-    let name = match &up.user_pool_id {
-        ValueSource::Literal(id) if !region.contains('$') => {
+    let name = match (&up.user_pool_id, &up.region) {
+        (ValueSource::Literal(id), Some(region)) => {
             Node::s(format!("cognito-idp.{region}.amazonaws.com/{id}"))
         }
-        ValueSource::Literal(id) => Node::sub(format!("cognito-idp.{region}.amazonaws.com/{id}")),
-        ValueSource::Param { param } => {
-            Node::sub(format!("cognito-idp.{region}.amazonaws.com/${{{param}}}"))
+        (ValueSource::Literal(id), None) => match region_of(id) {
+            Some(region) => Node::s(format!("cognito-idp.{region}.amazonaws.com/{id}")),
+            None => Node::sub(format!("cognito-idp.${{AWS::Region}}.amazonaws.com/{id}")),
+        },
+        (other, region) => {
+            // A user pool id is `<region>_<id>` (CFN-UP), so its region comes from the id
+            // itself at deploy time: right even when one template serves several regions.
+            let id = value(other);
+            let region = match region {
+                Some(r) => Node::s(r),
+                None => Node::map([(
+                    "Fn::Select",
+                    Node::list([
+                        Node::Int(0),
+                        Node::map([("Fn::Split", Node::list([Node::s("_"), id.clone()]))]),
+                    ]),
+                )]),
+            };
+            Node::sub_with(
+                "cognito-idp.${Region}.amazonaws.com/${UserPoolId}",
+                vec![("Region".into(), region), ("UserPoolId".into(), id)],
+            )
         }
-        ValueSource::Import { import } => Node::sub_with(
-            format!("cognito-idp.{region}.amazonaws.com/${{UserPoolId}}"),
-            vec![("UserPoolId".into(), Node::import(import))],
-        ),
     };
     Node::map([
         ("ProviderName", name),
@@ -438,10 +448,148 @@ fn attach_function(spec: &Spec, pool: &str, ids: &PoolIds, policies: usize, t: &
             Node::Int(i64::from(c)),
         ));
     }
+    // Deleted before the detach custom resources run, so nobody re-attaches a policy that is
+    // being emptied (CloudFormation deletes in reverse dependency order).
+    let cleanups = if spec.attach.detach_on_delete {
+        (0..policies).map(|i| ids.cleanup_n(i)).collect()
+    } else {
+        Vec::new()
+    };
     t.push(
         &ids.function,
-        Resource::new("AWS::Lambda::Function", Node::Map(props)),
+        Resource::new("AWS::Lambda::Function", Node::Map(props)).with_depends_on(cleanups),
     );
+}
+
+/// Why the detach function's role has `Resource: "*"`: like AttachPolicy, iot:DetachPolicy has
+/// only `cert` and `thinggroup` resource types (Service Authorization Reference, as mirrored by
+/// iam-floyd `lib/awsiot.ts`), and a Cognito identity target has no ARN.
+pub const DETACH_WILDCARD_REASON: &str = "iot:DetachPolicy has no resource type for a Cognito identity target (its only resource types are cert and thinggroup), so it needs Resource \"*\". The function detaches targets only from the IoT policy named in the custom resource request that CloudFormation sends when the policy is deleted or replaced.";
+
+const DETACH_WILDCARD_SHORT: &str = "iot:DetachPolicy cannot be scoped for Cognito identity targets (no resource type); the function only empties this stack's IoT policies before CloudFormation deletes them";
+
+/// The lifecycle fix (aws-facts.md §1.4): a policy attached to identities cannot be deleted
+/// (DeleteConflictException), so each IoT policy gets a custom resource that depends on it;
+/// CloudFormation deletes that first, and its handler detaches every identity. A renamed policy
+/// gives the custom resource a new physical id, so the old one is deleted the same way.
+fn detach_function(spec: &Spec, pool: &str, ids: &PoolIds, policies: usize, t: &mut Template) {
+    let a = &spec.attach;
+    let retention = Node::map([(
+        "RetentionInDays",
+        Node::Int(i64::from(a.log_retention_days)),
+    )]);
+    t.push(
+        &ids.detach_log_group,
+        Resource::new("AWS::Logs::LogGroup", retention).with_retention("Retain"),
+    );
+
+    let list = Node::map([
+        ("Sid", Node::s("ListTargetsOfOwnPolicies")),
+        ("Effect", Node::s("Allow")),
+        ("Action", Node::s("iot:ListTargetsForPolicy")),
+        // ListTargetsForPolicy has a `policy` resource type: this stack's policies only.
+        (
+            "Resource",
+            // The pool's policies, `<stack>-<pool>` and `<stack>-<pool>-2`...: not `<pool>*`,
+            // which would also match another pool's `<pool>x` policies.
+            Node::list([
+                Node::sub(format!("{IOT_ARN}policy/${{AWS::StackName}}-{pool}")),
+                Node::sub(format!("{IOT_ARN}policy/${{AWS::StackName}}-{pool}-*")),
+            ]),
+        ),
+    ]);
+    let detach = Node::map([
+        ("Sid", Node::s("DetachTargets")),
+        ("Effect", Node::s("Allow")),
+        ("Action", Node::s("iot:DetachPolicy")),
+        ("Resource", Node::s("*")),
+    ]);
+    let logs = Node::map([
+        ("Sid", Node::s("WriteOwnLogs")),
+        ("Effect", Node::s("Allow")),
+        (
+            "Action",
+            Node::list([
+                Node::s("logs:CreateLogStream"),
+                Node::s("logs:PutLogEvents"),
+            ]),
+        ),
+        ("Resource", Node::get_att(&ids.detach_log_group, "Arn")),
+    ]);
+    let properties = Node::map([
+        (
+            "Description",
+            Node::s(format!(
+                "Execution role of the detach function of identity pool {pool}"
+            )),
+        ),
+        ("AssumeRolePolicyDocument", lambda_trust()),
+        (
+            "Policies",
+            Node::list([inline_policy("detach-and-log", vec![list, detach, logs])]),
+        ),
+    ]);
+    let mut metadata = vec![(
+        "cogsynth".to_owned(),
+        Node::map([("wildcard_resource_reason", Node::s(DETACH_WILDCARD_REASON))]),
+    )];
+    metadata.extend(suppressions(
+        ATTACH_ROLE_SUPPRESSIONS,
+        DETACH_WILDCARD_SHORT,
+    ));
+    t.push(
+        &ids.detach_function_role,
+        Resource::new("AWS::IAM::Role", properties).with_metadata(Some(Node::Map(metadata))),
+    );
+
+    let code = lambda::render_detach(a.runtime.language(), &spec.stack, pool);
+    let props = Node::map([
+        (
+            "Description",
+            Node::s(format!(
+                "Detaches every identity from the IoT policies of identity pool {pool} before CloudFormation deletes them"
+            )),
+        ),
+        ("Runtime", Node::s(a.runtime.id())),
+        ("Handler", Node::s("index.handler")),
+        ("Role", Node::get_att(&ids.detach_function_role, "Arn")),
+        ("Code", Node::map([("ZipFile", Node::s(code))])),
+        // Listing and detaching thousands of identities takes a while; a custom resource that
+        // times out leaves the stack waiting for up to an hour.
+        ("Timeout", Node::Int(300)),
+        ("MemorySize", Node::Int(128)),
+        (
+            "LoggingConfig",
+            Node::map([("LogGroup", Node::ref_(&ids.detach_log_group))]),
+        ),
+    ]);
+    t.push(
+        &ids.detach_function,
+        Resource::new("AWS::Lambda::Function", props),
+    );
+
+    for i in 0..policies {
+        let props = Node::map([
+            ("ServiceToken", Node::get_att(&ids.detach_function, "Arn")),
+            ("PolicyName", iot_policy_name(pool, i)),
+        ]);
+        // DependsOn, not a Ref: created after the policy and deleted before it all the same,
+        // and moto (the deploy rehearsal) cannot pass an IoT policy's Ref to a custom resource.
+        let cleanup = Resource::new("Custom::DetachIotPolicyTargets", props)
+            .with_depends_on(vec![ids.iot_policy_n(i)]);
+        t.push(&ids.cleanup_n(i), cleanup);
+    }
+}
+
+fn lambda_trust() -> Node {
+    document(vec![Node::map([
+        ("Effect", Node::s("Allow")),
+        (
+            "Principal",
+            Node::map([("Service", Node::s("lambda.amazonaws.com"))]),
+        ),
+        ("Action", Node::s("sts:AssumeRole")),
+    ])])
 }
 
 /// The attach function's execution role: attach, and write its own logs; nothing else.

@@ -34,6 +34,12 @@ pub struct PoolIds {
     pub function_role: String,
     /// Its log group.
     pub log_group: String,
+    /// The function that detaches identities from the IoT policies on delete.
+    pub detach_function: String,
+    /// Its execution role.
+    pub detach_function_role: String,
+    /// Its log group.
+    pub detach_log_group: String,
 }
 
 impl PoolIds {
@@ -49,6 +55,9 @@ impl PoolIds {
             function: format!("{p}AttachFunction"),
             function_role: format!("{p}AttachFunctionRole"),
             log_group: format!("{p}AttachFunctionLogs"),
+            detach_function: format!("{p}DetachFunction"),
+            detach_function_role: format!("{p}DetachFunctionRole"),
+            detach_log_group: format!("{p}DetachFunctionLogs"),
         }
     }
 
@@ -61,8 +70,13 @@ impl PoolIds {
         }
     }
 
+    /// The custom resource that detaches the `index`th IoT policy's targets before it goes.
+    pub fn cleanup_n(&self, index: usize) -> String {
+        format!("{}Detach", self.iot_policy_n(index))
+    }
+
     /// Every id, for collision checks.
-    pub fn all(&self) -> [&str; 8] {
+    pub fn all(&self) -> [&str; 11] {
         [
             &self.pool,
             &self.attachment,
@@ -72,6 +86,9 @@ impl PoolIds {
             &self.function,
             &self.function_role,
             &self.log_group,
+            &self.detach_function,
+            &self.detach_function_role,
+            &self.detach_log_group,
         ]
     }
 }

@@ -5,3 +5,4 @@ pub mod build;
 pub mod emit;
 pub mod ids;
 pub mod model;
+pub mod stackset;

@@ -115,6 +115,8 @@ impl Serialize for Node {
 pub struct Resource {
     /// `AWS::IAM::Role`, ...
     pub kind: &'static str,
+    /// `DependsOn`: resources this one must be created after (and deleted before).
+    pub depends_on: Vec<String>,
     /// `DeletionPolicy` and `UpdateReplacePolicy` (both the same), when stated.
     pub retention: Option<&'static str>,
     /// `Metadata` (explanations, suppressions).
@@ -128,10 +130,18 @@ impl Resource {
     pub fn new(kind: &'static str, properties: Node) -> Resource {
         Resource {
             kind,
+            depends_on: Vec::new(),
             retention: None,
             metadata: None,
             properties,
         }
+    }
+
+    /// Sets `DependsOn`.
+    #[must_use]
+    pub fn with_depends_on(mut self, ids: Vec<String>) -> Resource {
+        self.depends_on = ids;
+        self
     }
 
     /// Sets `DeletionPolicy` and `UpdateReplacePolicy`.
@@ -192,6 +202,12 @@ impl Template {
             .iter()
             .map(|(id, r)| {
                 let mut body = vec![("Type".to_owned(), Node::s(r.kind))];
+                if !r.depends_on.is_empty() {
+                    body.push((
+                        "DependsOn".into(),
+                        Node::list(r.depends_on.iter().map(Node::s)),
+                    ));
+                }
                 if let Some(p) = r.retention {
                     body.push(("DeletionPolicy".into(), Node::s(p)));
                     body.push(("UpdateReplacePolicy".into(), Node::s(p)));

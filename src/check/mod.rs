@@ -3,6 +3,7 @@
 //! diagnostics, located through the spec's JSON pointers.
 //! Must not: judge security (that is for the rules), or build templates.
 
+mod environments;
 mod names;
 pub(crate) use names::region_of;
 mod refs;
@@ -18,6 +19,7 @@ pub fn run(loaded: &Loaded) -> Vec<Diagnostic> {
     refs::check(loaded, &mut out);
     topics::check(loaded, &mut out);
     names::check(loaded, &mut out);
+    environments::check(loaded, &mut out);
     out
 }
 

@@ -39,8 +39,8 @@ const CREATE_ONLY: &[(&str, &[&str])] = &[
 ];
 
 // Why replacing or removing these breaks a running app (aws-facts.md §1.1, §1.2, §1.4, §5).
-const IOT_POLICY_REPLACED: &str = "a replaced IoT policy is a new policy that no identity has attached: signed-in identities lose MQTT access until the app calls the attach function again, and deleting the old policy fails with DeleteConflictException while identities are still attached to it";
-const IOT_POLICY_REMOVED: &str = "signed-in identities lose what this IoT policy granted, and deleting it fails with DeleteConflictException while identities are attached to it";
+const IOT_POLICY_REPLACED: &str = "a replaced IoT policy is a new policy that no identity has attached: signed-in identities lose MQTT access until the app calls the attach function again, and deleting the old policy fails with DeleteConflictException while identities are still attached to it, unless its Custom::DetachIotPolicyTargets resource (attach.detach_on_delete, on by default) empties it first";
+const IOT_POLICY_REMOVED: &str = "signed-in identities lose what this IoT policy granted, and deleting it fails with DeleteConflictException while identities are attached to it, unless its Custom::DetachIotPolicyTargets resource empties it first";
 const FUNCTION_REPLACED: &str = "the attach function gets a new name: apps that invoke it by name fail until they use the new one, and meanwhile signed-in identities get no IoT policy attached";
 const FUNCTION_REMOVED: &str =
     "apps that invoke the attach function fail, so signed-in identities get no IoT policy attached";

@@ -13,7 +13,7 @@ use crate::policy::doc::{Effect, all_statements};
 pub(super) static RULE: Rule = Rule {
     id: "CIP-ATTACH-004",
     severity: Severity::Warning,
-    summary: "iot:AttachPolicy on `*` without a recorded reason",
+    summary: "iot:AttachPolicy or iot:DetachPolicy on `*` without a recorded reason",
     rationale: "The wildcard is required for Cognito targets, but must carry its reason so suppressions in cdk-nag, checkov, cfn_nag and Guard agree (AwsSolutions-IAM5, CKV_AWS_109).",
     check,
 };
@@ -24,10 +24,9 @@ fn check(ctx: &Context<'_>) -> Vec<Finding> {
         .into_iter()
         .filter(|s| s.effect == Effect::Allow)
     {
-        let attach = s
-            .actions
-            .iter()
-            .any(|a| a.eq_ignore_ascii_case("iot:AttachPolicy"));
+        let attach = s.actions.iter().any(|a| {
+            a.eq_ignore_ascii_case("iot:AttachPolicy") || a.eq_ignore_ascii_case("iot:DetachPolicy")
+        });
         if !attach || !s.resources.iter().any(|r| r == "*") {
             continue;
         }
@@ -38,7 +37,7 @@ fn check(ctx: &Context<'_>) -> Vec<Finding> {
             out.push(Finding::new(
                 ctx.pointer_of(&s.resource),
                 format!(
-                    "{} allows iot:AttachPolicy on `*` without a recorded reason",
+                    "{} allows attaching or detaching IoT policies on `*` without a recorded reason",
                     s.describe()
                 ),
                 "record why in the role's Metadata (synth does this for the attach function)",

@@ -1,6 +1,7 @@
 //! CIP-IOTP-002: no Allow on Resource `*`, nor on an IoT ARN whose name is only a wildcard
-//! (`client/*`, `topic/*`, `topicfilter/*`), which reaches every device. The attach function's
-//! `iot:AttachPolicy` on `*` is the one exception, by necessity (CIP-ATTACH-004).
+//! (`client/*`, `topic/*`, `topicfilter/*`), which reaches every device. The attach and detach
+//! functions' `iot:AttachPolicy` / `iot:DetachPolicy` on `*` are the exception, by necessity
+//! (CIP-ATTACH-004).
 //! Anchors: Guard IOT_POLICY_WILDCARD_RESOURCE_RULE (cfn_nag W39), Device Defender
 //! IOT_POLICY_OVERLY_PERMISSIVE_CHECK, KICS be5b230d, CKV_AWS_111.
 
@@ -23,10 +24,10 @@ fn check(ctx: &Context<'_>) -> Vec<Finding> {
         .into_iter()
         .filter(|s| s.effect == Effect::Allow)
     {
-        let attach_only = s
-            .actions
-            .iter()
-            .all(|a| a.eq_ignore_ascii_case("iot:AttachPolicy"));
+        // Attaching and detaching IoT policies cannot be scoped for Cognito targets (CIP-ATTACH-004).
+        let attach_only = s.actions.iter().all(|a| {
+            a.eq_ignore_ascii_case("iot:AttachPolicy") || a.eq_ignore_ascii_case("iot:DetachPolicy")
+        });
         for r in &s.resources {
             let everything = r == "*" && !attach_only;
             let every_name =

@@ -79,6 +79,38 @@ pub struct Spec {
     /// Accepted findings.
     #[serde(default)]
     pub waivers: Vec<Waiver>,
+    /// Deployment environments.
+    #[serde(default)]
+    pub environments: BTreeMap<String, Environment>,
+}
+
+/// One deployment environment of the template.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Environment {
+    /// Free text.
+    pub description: Option<String>,
+    /// Parameter values.
+    #[serde(default)]
+    pub parameters: BTreeMap<String, String>,
+    /// StackSet target accounts (self-managed).
+    #[serde(default)]
+    pub accounts: Vec<String>,
+    /// StackSet target OUs (service-managed).
+    #[serde(default)]
+    pub organizational_units: Vec<String>,
+    /// StackSet regions.
+    #[serde(default)]
+    pub regions: Vec<String>,
+}
+
+impl Environment {
+    /// True when the environment names StackSet targets.
+    pub fn has_targets(&self) -> bool {
+        !self.regions.is_empty()
+            || !self.accounts.is_empty()
+            || !self.organizational_units.is_empty()
+    }
 }
 
 /// A permission test: requests that must be allowed or denied.
@@ -289,6 +321,13 @@ pub struct Attach {
     pub log_retention_days: u32,
     /// Reserved concurrency.
     pub reserved_concurrency: Option<u32>,
+    /// Detach every identity before an IoT policy is deleted or replaced (default true).
+    #[serde(default = "yes")]
+    pub detach_on_delete: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn default_retention() -> u32 {
@@ -302,6 +341,7 @@ impl Default for Attach {
             invoke: Invoke::default(),
             log_retention_days: default_retention(),
             reserved_concurrency: None,
+            detach_on_delete: true,
         }
     }
 }

@@ -133,12 +133,11 @@ fn every_bundled_stack_gets_a_line() {
             .collect();
         assert_eq!(overrides.len(), params.len(), "{stack}: {words:?}");
         for (p, body) in &params {
-            let expected = match body["Default"].as_str() {
-                Some(d) => format!("{p}={d}"),
-                None => {
-                    assert!(ran.stderr.contains(p.as_str()), "{stack}: {}", ran.stderr);
-                    format!("{p}=REPLACE_ME")
-                }
+            let expected = if let Some(d) = body["Default"].as_str() {
+                format!("{p}={d}")
+            } else {
+                assert!(ran.stderr.contains(p.as_str()), "{stack}: {}", ran.stderr);
+                format!("{p}=REPLACE_ME")
             };
             assert!(
                 overrides.contains(&&expected),

@@ -1,10 +1,15 @@
 //! The one integration-test binary (one link on a two-core machine). Tests run the built
 //! `synth` binary (`CARGO_BIN_EXE_synth`, never cargo) or call the library.
 
-mod cli;
+// Tests build specs by concatenating text; `push_str(&format!(..))` reads best there.
+#![allow(clippy::format_push_string)]
+
 mod ci_recipe;
+mod cli;
 mod deploy_command;
+mod detach_runtime;
 mod diff;
+mod environments;
 mod golden;
 mod lambda_runtime;
 mod limits;

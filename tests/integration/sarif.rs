@@ -11,7 +11,7 @@ fn sarif_validator() -> jsonschema::Validator {
     let text = fs::read_to_string(repo().join("schemas/sarif/sarif-2.1.0-rtm.5.json")).unwrap();
     // The official schema's `run.language` pattern has a stray `]` that ECMA-262 reads as a
     // literal and Rust's regex engines refuse; escape it (schemas/sarif/README.md).
-    let text = text.replace(r#"{2}]?$"#, r#"{2}\\]?$"#);
+    let text = text.replace(r"{2}]?$", r"{2}\\]?$");
     let schema: Value = serde_json::from_str(&text).unwrap();
     jsonschema::draft4::new(&schema).expect("the SARIF schema compiles")
 }
