@@ -123,6 +123,13 @@ pub fn write(
             .suffix(".tmp")
             .tempfile_in(parent)?;
         tmp.write_all(content.as_bytes())?;
+        // Temporary files are created 0600; templates are ordinary files, readable by tools
+        // and colleagues like anything else in the checkout.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            tmp.as_file().set_permissions(fs::Permissions::from_mode(0o644))?;
+        }
         tmp.as_file().sync_all()?;
         tmp.persist(path).map_err(|e| e.error)?;
         written.push(path.clone());

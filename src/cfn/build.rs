@@ -6,9 +6,9 @@ use crate::lambda::{self, AttachSource};
 use crate::limits;
 use crate::mqtt::{IDENTITY, POLICY_IDENTITY};
 use crate::policy::{Grants, Statement};
-use crate::spec::{Guests, IdentityPool, Spec, UserPool, ValueSource};
+use crate::spec::{Guests, IdentityPool, Invoke, Spec, UserPool, ValueSource};
 
-use super::ids::PoolIds;
+use super::ids::{DETACH_FUNCTION, DETACH_FUNCTION_LOGS, DETACH_FUNCTION_ROLE, PoolIds};
 use super::model::{Node, Resource, Template};
 
 /// ARN prefix of IoT resources, from pseudo parameters so one template works in every
@@ -54,6 +54,9 @@ pub fn build(spec: &Spec, source: &str) -> Template {
     for (name, pool) in &spec.identity_pools {
         build_pool(spec, name, pool, &mut t);
     }
+    if spec.attach.detach_on_delete {
+        detach_function(spec, &mut t);
+    }
     t
 }
 
@@ -65,10 +68,20 @@ fn build_pool(spec: &Spec, name: &str, pool: &IdentityPool, t: &mut Template) {
         guest_role(spec, name, g, &ids, t);
     }
     attach_function(spec, name, &ids, policies, t);
-    if spec.attach.detach_on_delete {
-        detach_function(spec, name, &ids, policies, t);
+    if spec.attach.invoke == Invoke::ApiGateway {
+        attach_api(name, &ids, t);
     }
-    outputs(name, &ids, pool.unauthenticated.is_some(), policies, t);
+    if spec.attach.detach_on_delete {
+        detach_cleanups(name, &ids, policies, t);
+    }
+    outputs(
+        name,
+        &ids,
+        pool.unauthenticated.is_some(),
+        spec.attach.invoke == Invoke::ApiGateway,
+        policies,
+        t,
+    );
 }
 
 /// The pool and its role attachment.
@@ -136,12 +149,21 @@ fn member_role(
 ) -> usize {
     let member = Grants::of_role(spec, &pool.authenticated);
     let mut statements = iot_statements(&member.statements(), true);
-    statements.push(Node::map([
-        ("Sid", Node::s("InvokeAttachFunction")),
-        ("Effect", Node::s("Allow")),
-        ("Action", Node::s("lambda:InvokeFunction")),
-        ("Resource", Node::get_att(&ids.function, "Arn")),
-    ]));
+    // Only signed-in identities may call the attach function: directly, or through the API.
+    statements.push(match spec.attach.invoke {
+        Invoke::Direct => Node::map([
+            ("Sid", Node::s("InvokeAttachFunction")),
+            ("Effect", Node::s("Allow")),
+            ("Action", Node::s("lambda:InvokeFunction")),
+            ("Resource", Node::get_att(&ids.function, "Arn")),
+        ]),
+        Invoke::ApiGateway => Node::map([
+            ("Sid", Node::s("CallAttachApi")),
+            ("Effect", Node::s("Allow")),
+            ("Action", Node::s("execute-api:Invoke")),
+            ("Resource", Node::sub(attach_route_arn(ids))),
+        ]),
+    });
     let description = format!(
         "Signed-in identities of identity pool {name}: role {}",
         pool.authenticated
@@ -472,31 +494,31 @@ const DETACH_WILDCARD_SHORT: &str = "iot:DetachPolicy cannot be scoped for Cogni
 /// (DeleteConflictException), so each IoT policy gets a custom resource that depends on it;
 /// CloudFormation deletes that first, and its handler detaches every identity. A renamed policy
 /// gives the custom resource a new physical id, so the old one is deleted the same way.
-fn detach_function(spec: &Spec, pool: &str, ids: &PoolIds, policies: usize, t: &mut Template) {
+fn detach_function(spec: &Spec, t: &mut Template) {
     let a = &spec.attach;
     let retention = Node::map([(
         "RetentionInDays",
         Node::Int(i64::from(a.log_retention_days)),
     )]);
     t.push(
-        &ids.detach_log_group,
+        DETACH_FUNCTION_LOGS,
         Resource::new("AWS::Logs::LogGroup", retention).with_retention("Retain"),
     );
 
+    // ListTargetsForPolicy has a `policy` resource type: this stack's policies only, each pool's
+    // `<stack>-<pool>` and `<stack>-<pool>-2`... (not `<pool>*`, which would also match another
+    // pool's `<pool>x` policies).
+    let own_policies = spec.identity_pools.keys().flat_map(|pool| {
+        [
+            Node::sub(format!("{IOT_ARN}policy/${{AWS::StackName}}-{pool}")),
+            Node::sub(format!("{IOT_ARN}policy/${{AWS::StackName}}-{pool}-*")),
+        ]
+    });
     let list = Node::map([
         ("Sid", Node::s("ListTargetsOfOwnPolicies")),
         ("Effect", Node::s("Allow")),
         ("Action", Node::s("iot:ListTargetsForPolicy")),
-        // ListTargetsForPolicy has a `policy` resource type: this stack's policies only.
-        (
-            "Resource",
-            // The pool's policies, `<stack>-<pool>` and `<stack>-<pool>-2`...: not `<pool>*`,
-            // which would also match another pool's `<pool>x` policies.
-            Node::list([
-                Node::sub(format!("{IOT_ARN}policy/${{AWS::StackName}}-{pool}")),
-                Node::sub(format!("{IOT_ARN}policy/${{AWS::StackName}}-{pool}-*")),
-            ]),
-        ),
+        ("Resource", Node::list(own_policies)),
     ]);
     let detach = Node::map([
         ("Sid", Node::s("DetachTargets")),
@@ -514,14 +536,14 @@ fn detach_function(spec: &Spec, pool: &str, ids: &PoolIds, policies: usize, t: &
                 Node::s("logs:PutLogEvents"),
             ]),
         ),
-        ("Resource", Node::get_att(&ids.detach_log_group, "Arn")),
+        ("Resource", Node::get_att(DETACH_FUNCTION_LOGS, "Arn")),
     ]);
     let properties = Node::map([
         (
             "Description",
-            Node::s(format!(
-                "Execution role of the detach function of identity pool {pool}"
-            )),
+            Node::s(
+                "Execution role of the function that empties this stack's IoT policies before they are deleted",
+            ),
         ),
         ("AssumeRolePolicyDocument", lambda_trust()),
         (
@@ -538,21 +560,23 @@ fn detach_function(spec: &Spec, pool: &str, ids: &PoolIds, policies: usize, t: &
         DETACH_WILDCARD_SHORT,
     ));
     t.push(
-        &ids.detach_function_role,
+        DETACH_FUNCTION_ROLE,
         Resource::new("AWS::IAM::Role", properties).with_metadata(Some(Node::Map(metadata))),
     );
 
-    let code = lambda::render_detach(a.runtime.language(), &spec.stack, pool);
+    // The policy name arrives in each request, so one function serves every pool; `*` labels
+    // its log lines.
+    let code = lambda::render_detach(a.runtime.language(), &spec.stack, "*");
     let props = Node::map([
         (
             "Description",
-            Node::s(format!(
-                "Detaches every identity from the IoT policies of identity pool {pool} before CloudFormation deletes them"
-            )),
+            Node::s(
+                "Detaches every identity from an IoT policy of this stack before CloudFormation deletes it",
+            ),
         ),
         ("Runtime", Node::s(a.runtime.id())),
         ("Handler", Node::s("index.handler")),
-        ("Role", Node::get_att(&ids.detach_function_role, "Arn")),
+        ("Role", Node::get_att(DETACH_FUNCTION_ROLE, "Arn")),
         ("Code", Node::map([("ZipFile", Node::s(code))])),
         // Listing and detaching thousands of identities takes a while; a custom resource that
         // times out leaves the stack waiting for up to an hour.
@@ -560,17 +584,20 @@ fn detach_function(spec: &Spec, pool: &str, ids: &PoolIds, policies: usize, t: &
         ("MemorySize", Node::Int(128)),
         (
             "LoggingConfig",
-            Node::map([("LogGroup", Node::ref_(&ids.detach_log_group))]),
+            Node::map([("LogGroup", Node::ref_(DETACH_FUNCTION_LOGS))]),
         ),
     ]);
     t.push(
-        &ids.detach_function,
+        DETACH_FUNCTION,
         Resource::new("AWS::Lambda::Function", props),
     );
+}
 
+/// One custom resource per IoT policy of a pool, served by the stack's detach function.
+fn detach_cleanups(pool: &str, ids: &PoolIds, policies: usize, t: &mut Template) {
     for i in 0..policies {
         let props = Node::map([
-            ("ServiceToken", Node::get_att(&ids.detach_function, "Arn")),
+            ("ServiceToken", Node::get_att(DETACH_FUNCTION, "Arn")),
             ("PolicyName", iot_policy_name(pool, i)),
         ]);
         // DependsOn, not a Ref: created after the policy and deleted before it all the same,
@@ -579,6 +606,100 @@ fn detach_function(spec: &Spec, pool: &str, ids: &PoolIds, policies: usize, t: &
             .with_depends_on(vec![ids.iot_policy_n(i)]);
         t.push(&ids.cleanup_n(i), cleanup);
     }
+}
+
+/// `POST /attach` of the pool's API, any stage, as an `execute-api` ARN (for `Fn::Sub`).
+fn attach_route_arn(ids: &PoolIds) -> String {
+    format!(
+        "arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{{}}}/*/POST/attach",
+        ids.api
+    )
+}
+
+/// `invoke: api-gateway`: a REST API whose one route, `POST /attach`, requires SigV4 signing
+/// with the caller's identity-pool credentials (`AWS_IAM`), so API Gateway fills
+/// `requestContext.identity` with the caller's Cognito identity (security-rules.md M11); a
+/// Lambda proxy integration hands that to the attach function. Only API Gateway, and only this
+/// route, may invoke the function (SourceArn and SourceAccount: CKV_AWS_364).
+fn attach_api(pool: &str, ids: &PoolIds, t: &mut Template) {
+    let api = Node::map([
+        (
+            "Name",
+            Node::sub(format!("${{AWS::StackName}}-{pool}-attach")),
+        ),
+        (
+            "Description",
+            Node::s(format!(
+                "Attach IoT policies to signed-in identities of identity pool {pool}"
+            )),
+        ),
+        (
+            "EndpointConfiguration",
+            Node::map([("Types", Node::list([Node::s("REGIONAL")]))]),
+        ),
+    ]);
+    t.push(&ids.api, Resource::new("AWS::ApiGateway::RestApi", api));
+    let resource = Node::map([
+        ("RestApiId", Node::ref_(&ids.api)),
+        ("ParentId", Node::get_att(&ids.api, "RootResourceId")),
+        ("PathPart", Node::s("attach")),
+    ]);
+    t.push(
+        &ids.api_resource,
+        Resource::new("AWS::ApiGateway::Resource", resource),
+    );
+    let integration = Node::map([
+        ("Type", Node::s("AWS_PROXY")),
+        ("IntegrationHttpMethod", Node::s("POST")),
+        (
+            "Uri",
+            Node::sub(format!(
+                "arn:${{AWS::Partition}}:apigateway:${{AWS::Region}}:lambda:path/2015-03-31/functions/${{{}.Arn}}/invocations",
+                ids.function
+            )),
+        ),
+    ]);
+    let method = Node::map([
+        ("RestApiId", Node::ref_(&ids.api)),
+        ("ResourceId", Node::ref_(&ids.api_resource)),
+        ("HttpMethod", Node::s("POST")),
+        // SigV4 with the identity-pool credentials; never NONE (CIP-ATTACH-005, AwsSolutions-APIG4).
+        ("AuthorizationType", Node::s("AWS_IAM")),
+        ("Integration", integration),
+    ]);
+    t.push(
+        &ids.api_method,
+        Resource::new("AWS::ApiGateway::Method", method),
+    );
+    let deployment = Node::map([
+        ("RestApiId", Node::ref_(&ids.api)),
+        ("Description", Node::s("attach route")),
+    ]);
+    t.push(
+        &ids.api_deployment,
+        Resource::new("AWS::ApiGateway::Deployment", deployment)
+            .with_depends_on(vec![ids.api_method.clone()]),
+    );
+    let stage = Node::map([
+        ("RestApiId", Node::ref_(&ids.api)),
+        ("DeploymentId", Node::ref_(&ids.api_deployment)),
+        ("StageName", Node::s("v1")),
+    ]);
+    t.push(
+        &ids.api_stage,
+        Resource::new("AWS::ApiGateway::Stage", stage),
+    );
+    let permission = Node::map([
+        ("Action", Node::s("lambda:InvokeFunction")),
+        ("FunctionName", Node::get_att(&ids.function, "Arn")),
+        ("Principal", Node::s("apigateway.amazonaws.com")),
+        ("SourceArn", Node::sub(attach_route_arn(ids))),
+        ("SourceAccount", Node::ref_("AWS::AccountId")),
+    ]);
+    t.push(
+        &ids.api_permission,
+        Resource::new("AWS::Lambda::Permission", permission),
+    );
 }
 
 fn lambda_trust() -> Node {
@@ -738,7 +859,7 @@ fn waiver_reason<'a>(spec: &'a Spec, rule: &str) -> Option<&'a str> {
         .map(|w| w.reason.as_str())
 }
 
-fn outputs(pool: &str, ids: &PoolIds, guests: bool, policies: usize, t: &mut Template) {
+fn outputs(pool: &str, ids: &PoolIds, guests: bool, api: bool, policies: usize, t: &mut Template) {
     let prefix = super::ids::pascal(pool);
     let mut add = |suffix: &str, description: String, value: Node| {
         let id = format!("{prefix}{suffix}");
@@ -786,4 +907,16 @@ fn outputs(pool: &str, ids: &PoolIds, guests: bool, policies: usize, t: &mut Tem
         format!("ARN of the attach function of {pool}"),
         Node::get_att(&ids.function, "Arn"),
     );
+    if api {
+        add(
+            "AttachUrl",
+            format!(
+                "POST here, SigV4-signed with identity-pool credentials, after sign-in ({pool})"
+            ),
+            Node::sub(format!(
+                "https://${{{}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/v1/attach",
+                ids.api
+            )),
+        );
+    }
 }

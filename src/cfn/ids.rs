@@ -15,6 +15,14 @@ pub fn pascal(name: &str) -> String {
         .collect()
 }
 
+/// The one function per stack that detaches identities from IoT policies before they are
+/// deleted (the policy name comes in the request, so every pool shares it), its role and logs.
+pub const DETACH_FUNCTION: &str = "DetachFunction";
+/// See [`DETACH_FUNCTION`].
+pub const DETACH_FUNCTION_ROLE: &str = "DetachFunctionRole";
+/// See [`DETACH_FUNCTION`].
+pub const DETACH_FUNCTION_LOGS: &str = "DetachFunctionLogs";
+
 /// Logical ids of everything emitted for identity pool `pool`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PoolIds {
@@ -34,12 +42,19 @@ pub struct PoolIds {
     pub function_role: String,
     /// Its log group.
     pub log_group: String,
-    /// The function that detaches identities from the IoT policies on delete.
-    pub detach_function: String,
-    /// Its execution role.
-    pub detach_function_role: String,
-    /// Its log group.
-    pub detach_log_group: String,
+    /// `invoke: api-gateway`: the REST API, its `/attach` resource and `POST` method, the
+    /// deployment, the stage, and the permission for API Gateway to invoke the function.
+    pub api: String,
+    /// See [`PoolIds::api`].
+    pub api_resource: String,
+    /// See [`PoolIds::api`].
+    pub api_method: String,
+    /// See [`PoolIds::api`].
+    pub api_deployment: String,
+    /// See [`PoolIds::api`].
+    pub api_stage: String,
+    /// See [`PoolIds::api`].
+    pub api_permission: String,
 }
 
 impl PoolIds {
@@ -55,9 +70,12 @@ impl PoolIds {
             function: format!("{p}AttachFunction"),
             function_role: format!("{p}AttachFunctionRole"),
             log_group: format!("{p}AttachFunctionLogs"),
-            detach_function: format!("{p}DetachFunction"),
-            detach_function_role: format!("{p}DetachFunctionRole"),
-            detach_log_group: format!("{p}DetachFunctionLogs"),
+            api: format!("{p}AttachApi"),
+            api_resource: format!("{p}AttachApiResource"),
+            api_method: format!("{p}AttachApiMethod"),
+            api_deployment: format!("{p}AttachApiDeployment"),
+            api_stage: format!("{p}AttachApiStage"),
+            api_permission: format!("{p}AttachApiPermission"),
         }
     }
 
@@ -76,7 +94,7 @@ impl PoolIds {
     }
 
     /// Every id, for collision checks.
-    pub fn all(&self) -> [&str; 11] {
+    pub fn all(&self) -> [&str; 14] {
         [
             &self.pool,
             &self.attachment,
@@ -86,9 +104,12 @@ impl PoolIds {
             &self.function,
             &self.function_role,
             &self.log_group,
-            &self.detach_function,
-            &self.detach_function_role,
-            &self.detach_log_group,
+            &self.api,
+            &self.api_resource,
+            &self.api_method,
+            &self.api_deployment,
+            &self.api_stage,
+            &self.api_permission,
         ]
     }
 }

@@ -2,9 +2,11 @@
 
 use std::collections::BTreeMap;
 
-use crate::cfn::ids::{PoolIds, pascal};
+use crate::cfn::ids::{
+    DETACH_FUNCTION, DETACH_FUNCTION_LOGS, DETACH_FUNCTION_ROLE, PoolIds, pascal,
+};
 use crate::diag::Diagnostic;
-use crate::spec::{Invoke, Loaded, UserPool, ValueSource};
+use crate::spec::{Loaded, UserPool, ValueSource};
 
 use super::{at, at_key};
 
@@ -39,12 +41,6 @@ pub(super) fn check(l: &Loaded, out: &mut Vec<Diagnostic>) {
     for (pool_name, pool) in &l.spec.identity_pools {
         user_pools(l, pool_name, &pool.user_pools, out);
     }
-    if l.spec.attach.invoke == Invoke::ApiGateway {
-        out.push(
-            Diagnostic::input("spec-unsupported", &l.file, at(l, &["attach", "invoke"]), "`invoke: api-gateway` is not supported yet")
-                .with_help("use `invoke: direct` (the app calls Lambda Invoke with its identity-pool credentials)"),
-        );
-    }
 }
 
 /// Logical ids derived from different names must differ (`app-1` and `app1` both give `App1`).
@@ -53,6 +49,13 @@ fn logical_ids(l: &Loaded, out: &mut Vec<Diagnostic>) {
     // Logical id → who claimed it first.
     let mut ids: BTreeMap<String, String> = BTreeMap::new();
     let mut claims: Vec<(String, Vec<String>, [&str; 2])> = Vec::new();
+    for id in [DETACH_FUNCTION, DETACH_FUNCTION_ROLE, DETACH_FUNCTION_LOGS] {
+        claims.push((
+            "the stack's detach function".to_owned(),
+            vec![id.to_owned()],
+            ["attach", "detach_on_delete"],
+        ));
+    }
     for name in spec.parameters.keys() {
         claims.push((
             format!("parameter `{name}`"),

@@ -121,6 +121,7 @@ impl Finding {
 }
 
 mod arn_kind;
+mod attach_api;
 mod attach_target;
 mod attach_wildcard_reason;
 mod classic_flow;
@@ -145,6 +146,7 @@ pub static RULES: &[&Rule] = &[
     &attach_target::RULE,
     &guest_invoke::RULE,
     &attach_wildcard_reason::RULE,
+    &attach_api::RULE,
     &member_control_plane::RULE,
     &sub_escape::RULE,
     &hardcoded_arn::RULE,

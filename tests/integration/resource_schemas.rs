@@ -257,11 +257,17 @@ fn every_emitted_resource_matches_its_registry_schema() {
     assert_eq!(
         kinds.into_iter().collect::<Vec<_>>(),
         [
+            "AWS::ApiGateway::Deployment",
+            "AWS::ApiGateway::Method",
+            "AWS::ApiGateway::Resource",
+            "AWS::ApiGateway::RestApi",
+            "AWS::ApiGateway::Stage",
             "AWS::Cognito::IdentityPool",
             "AWS::Cognito::IdentityPoolRoleAttachment",
             "AWS::IAM::Role",
             "AWS::IoT::Policy",
             "AWS::Lambda::Function",
+            "AWS::Lambda::Permission",
             "AWS::Logs::LogGroup",
             "Custom::DetachIotPolicyTargets"
         ]
