@@ -128,7 +128,8 @@ pub fn write(
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;
-            tmp.as_file().set_permissions(fs::Permissions::from_mode(0o644))?;
+            tmp.as_file()
+                .set_permissions(fs::Permissions::from_mode(0o644))?;
         }
         tmp.as_file().sync_all()?;
         tmp.persist(path).map_err(|e| e.error)?;

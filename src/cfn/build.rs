@@ -526,18 +526,7 @@ fn detach_function(spec: &Spec, t: &mut Template) {
         ("Action", Node::s("iot:DetachPolicy")),
         ("Resource", Node::s("*")),
     ]);
-    let logs = Node::map([
-        ("Sid", Node::s("WriteOwnLogs")),
-        ("Effect", Node::s("Allow")),
-        (
-            "Action",
-            Node::list([
-                Node::s("logs:CreateLogStream"),
-                Node::s("logs:PutLogEvents"),
-            ]),
-        ),
-        ("Resource", Node::get_att(DETACH_FUNCTION_LOGS, "Arn")),
-    ]);
+    let logs = own_logs(DETACH_FUNCTION_LOGS);
     let properties = Node::map([
         (
             "Description",
@@ -702,6 +691,23 @@ fn attach_api(pool: &str, ids: &PoolIds, t: &mut Template) {
     );
 }
 
+/// A function may write its own log group's streams, nothing else. The log group's `Arn`
+/// attribute ends in `:*`, covering its streams (aws-facts.md §1.8).
+fn own_logs(log_group: &str) -> Node {
+    Node::map([
+        ("Sid", Node::s("WriteOwnLogs")),
+        ("Effect", Node::s("Allow")),
+        (
+            "Action",
+            Node::list([
+                Node::s("logs:CreateLogStream"),
+                Node::s("logs:PutLogEvents"),
+            ]),
+        ),
+        ("Resource", Node::get_att(log_group, "Arn")),
+    ])
+}
+
 fn lambda_trust() -> Node {
     document(vec![Node::map([
         ("Effect", Node::s("Allow")),
@@ -715,34 +721,13 @@ fn lambda_trust() -> Node {
 
 /// The attach function's execution role: attach, and write its own logs; nothing else.
 fn attach_function_role(pool: &str, ids: &PoolIds) -> Resource {
-    let assume = document(vec![Node::map([
-        ("Effect", Node::s("Allow")),
-        (
-            "Principal",
-            Node::map([("Service", Node::s("lambda.amazonaws.com"))]),
-        ),
-        ("Action", Node::s("sts:AssumeRole")),
-    ])]);
     let attach = Node::map([
         ("Sid", Node::s("AttachIotPolicyToCaller")),
         ("Effect", Node::s("Allow")),
         ("Action", Node::s("iot:AttachPolicy")),
         ("Resource", Node::s("*")),
     ]);
-    let logs = Node::map([
-        ("Sid", Node::s("WriteOwnLogs")),
-        ("Effect", Node::s("Allow")),
-        (
-            "Action",
-            Node::list([
-                Node::s("logs:CreateLogStream"),
-                Node::s("logs:PutLogEvents"),
-            ]),
-        ),
-        // The log group's Arn attribute ends in `:*`, covering its streams and nothing else
-        // (aws-facts.md §1.8).
-        ("Resource", Node::get_att(&ids.log_group, "Arn")),
-    ]);
+    let logs = own_logs(&ids.log_group);
     let properties = Node::map([
         (
             "Description",
@@ -750,7 +735,7 @@ fn attach_function_role(pool: &str, ids: &PoolIds) -> Resource {
                 "Execution role of the attach function of identity pool {pool}"
             )),
         ),
-        ("AssumeRolePolicyDocument", assume),
+        ("AssumeRolePolicyDocument", lambda_trust()),
         (
             "Policies",
             Node::list([inline_policy("attach-and-log", vec![attach, logs])]),

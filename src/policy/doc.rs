@@ -181,6 +181,22 @@ fn note(resource: &Value) -> Option<(&str, &str, Identities)> {
     ))
 }
 
+/// The statements of every inline policy of role `id`.
+fn inline_statements(id: &str, props: &Value) -> Vec<Stmt> {
+    let policies = props
+        .get("Policies")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten();
+    policies
+        .filter_map(|p| {
+            let name = p.get("PolicyName").map(text_of).unwrap_or_default();
+            Some(statements(p.get("PolicyDocument")?, Layer::Iam, id, &name))
+        })
+        .flatten()
+        .collect()
+}
+
 /// Every statement of every IAM role and IoT policy in a template, pool roles or not.
 pub fn all_statements(template: &Value) -> Vec<Stmt> {
     let mut out = Vec::new();
@@ -190,19 +206,7 @@ pub fn all_statements(template: &Value) -> Vec<Stmt> {
     for (id, r) in resources {
         let props = r.get("Properties").cloned().unwrap_or(Value::Null);
         match r.get("Type").and_then(Value::as_str) {
-            Some("AWS::IAM::Role") => {
-                for p in props
-                    .get("Policies")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                {
-                    let name = p.get("PolicyName").map(text_of).unwrap_or_default();
-                    if let Some(doc) = p.get("PolicyDocument") {
-                        out.extend(statements(doc, Layer::Iam, id, &name));
-                    }
-                }
-            }
+            Some("AWS::IAM::Role") => out.extend(inline_statements(id, &props)),
             Some("AWS::IoT::Policy") => {
                 if let Some(doc) = props.get("PolicyDocument") {
                     out.extend(statements(doc, Layer::Iot, id, id));
@@ -227,18 +231,7 @@ pub fn role_views(template: &Value) -> Vec<RoleView> {
         let kind = r.get("Type").and_then(Value::as_str).unwrap_or_default();
         let props = r.get("Properties").cloned().unwrap_or(Value::Null);
         if kind == "AWS::IAM::Role" {
-            let mut iam = Vec::new();
-            for p in props
-                .get("Policies")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                let name = p.get("PolicyName").map(text_of).unwrap_or_default();
-                if let Some(doc) = p.get("PolicyDocument") {
-                    iam.extend(statements(doc, Layer::Iam, id, &name));
-                }
-            }
+            let iam = inline_statements(id, &props);
             views.push(RoleView {
                 pool: pool.into(),
                 role: role.into(),

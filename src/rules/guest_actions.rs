@@ -6,7 +6,7 @@
 
 use super::{Context, Finding, MQTT_ACTIONS, Rule};
 use crate::diag::Severity;
-use crate::policy::doc::{Effect, Identities};
+use crate::policy::doc::Identities;
 
 /// The rule.
 pub(super) static RULE: Rule = Rule {
@@ -19,23 +19,17 @@ pub(super) static RULE: Rule = Rule {
 
 fn check(ctx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
-    for v in ctx
-        .roles
-        .iter()
-        .filter(|v| v.identities == Identities::Unauthenticated)
-    {
-        for s in v.iam.iter().filter(|s| s.effect == Effect::Allow) {
-            for a in s
-                .actions
-                .iter()
-                .filter(|a| !MQTT_ACTIONS.iter().any(|m| m.eq_ignore_ascii_case(a)))
-            {
-                out.push(Finding::new(
-                    ctx.role_pointer(&v.role),
-                    format!("guests of identity pool `{}` get `{a}` through role `{}`", v.pool, v.role),
-                    "guests may only connect, publish, subscribe and receive; move anything else to signed-in roles",
-                ));
-            }
+    for (v, s) in ctx.allows(Identities::Unauthenticated) {
+        for a in s
+            .actions
+            .iter()
+            .filter(|a| !MQTT_ACTIONS.iter().any(|m| m.eq_ignore_ascii_case(a)))
+        {
+            out.push(Finding::new(
+                ctx.role_pointer(&v.role),
+                format!("guests of identity pool `{}` get `{a}` through role `{}`", v.pool, v.role),
+                "guests may only connect, publish, subscribe and receive; move anything else to signed-in roles",
+            ));
         }
     }
     out

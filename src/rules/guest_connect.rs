@@ -6,7 +6,7 @@
 use super::{Context, Finding, Rule, iot_resource};
 use crate::diag::Severity;
 use crate::mqtt::POLICY_IDENTITY;
-use crate::policy::doc::{Effect, Identities};
+use crate::policy::doc::Identities;
 
 /// The rule.
 pub(super) static RULE: Rule = Rule {
@@ -19,28 +19,22 @@ pub(super) static RULE: Rule = Rule {
 
 fn check(ctx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
-    for v in ctx
-        .roles
-        .iter()
-        .filter(|v| v.identities == Identities::Unauthenticated)
-    {
-        for s in v.iam.iter().filter(|s| {
-            s.effect == Effect::Allow
-                && s.actions
-                    .iter()
-                    .any(|a| a.eq_ignore_ascii_case("iot:Connect"))
-        }) {
-            for r in &s.resources {
-                let own = iot_resource(r).is_some_and(|(kind, name)| {
-                    kind == "client" && name.contains(POLICY_IDENTITY) && !name.contains(['*', '?'])
-                });
-                if !own {
-                    out.push(Finding::new(
-                        ctx.role_pointer(&v.role),
-                        format!("guests of identity pool `{}` may connect as `{r}`", v.pool),
-                        "let guests connect only as `${identity}` (their own identity id)",
-                    ));
-                }
+    let connects = ctx.allows(Identities::Unauthenticated).filter(|(_, s)| {
+        s.actions
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case("iot:Connect"))
+    });
+    for (v, s) in connects {
+        for r in &s.resources {
+            let own = iot_resource(r).is_some_and(|(kind, name)| {
+                kind == "client" && name.contains(POLICY_IDENTITY) && !name.contains(['*', '?'])
+            });
+            if !own {
+                out.push(Finding::new(
+                    ctx.role_pointer(&v.role),
+                    format!("guests of identity pool `{}` may connect as `{r}`", v.pool),
+                    "let guests connect only as `${identity}` (their own identity id)",
+                ));
             }
         }
     }

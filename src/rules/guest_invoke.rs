@@ -5,7 +5,7 @@
 
 use super::{Context, Finding, Rule};
 use crate::diag::Severity;
-use crate::policy::doc::{Effect, Identities};
+use crate::policy::doc::Identities;
 
 /// The rule.
 pub(super) static RULE: Rule = Rule {
@@ -18,24 +18,18 @@ pub(super) static RULE: Rule = Rule {
 
 fn check(ctx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
-    for v in ctx
-        .roles
-        .iter()
-        .filter(|v| v.identities == Identities::Unauthenticated)
-    {
-        for s in v.iam.iter().filter(|s| s.effect == Effect::Allow) {
-            for a in &s.actions {
-                let l = a.to_ascii_lowercase();
-                if l == "*" || l.starts_with("lambda:") || l.starts_with("execute-api:") {
-                    out.push(Finding::new(
-                        ctx.role_pointer(&v.role),
-                        format!(
-                            "guests of identity pool `{}` get `{a}` through role `{}`",
-                            v.pool, v.role
-                        ),
-                        "only the authenticated role may invoke the attach function",
-                    ));
-                }
+    for (v, s) in ctx.allows(Identities::Unauthenticated) {
+        for a in &s.actions {
+            let l = a.to_ascii_lowercase();
+            if l == "*" || l.starts_with("lambda:") || l.starts_with("execute-api:") {
+                out.push(Finding::new(
+                    ctx.role_pointer(&v.role),
+                    format!(
+                        "guests of identity pool `{}` get `{a}` through role `{}`",
+                        v.pool, v.role
+                    ),
+                    "only the authenticated role may invoke the attach function",
+                ));
             }
         }
     }

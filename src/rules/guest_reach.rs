@@ -6,7 +6,7 @@
 use super::{Context, Finding, Rule, iot_resource};
 use crate::diag::Severity;
 use crate::mqtt::POLICY_IDENTITY;
-use crate::policy::doc::{Effect, Identities};
+use crate::policy::doc::Identities;
 
 /// The rule.
 pub(super) static RULE: Rule = Rule {
@@ -26,36 +26,27 @@ pub(super) fn spans_identities(name: &str) -> bool {
 
 fn check(ctx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
-    for v in ctx
-        .roles
-        .iter()
-        .filter(|v| v.identities == Identities::Unauthenticated)
-    {
-        for s in v.iam.iter().filter(|s| s.effect == Effect::Allow) {
-            for r in &s.resources {
-                let Some((kind, name)) = iot_resource(r) else {
-                    continue;
-                };
-                if kind == "client" {
-                    continue;
-                }
-                let why = if name.starts_with("$aws/") {
-                    "an AWS-reserved topic"
-                } else if spans_identities(name) {
-                    "a wildcard that spans every identity's topics"
-                } else {
-                    continue;
-                };
-                out.push(Finding::new(
-                    ctx.role_pointer(&v.role),
-                    format!(
-                        "guests of identity pool `{}` get `{}` on {kind}/{name}: {why}",
-                        v.pool,
-                        s.actions.join(", ")
-                    ),
-                    "give guests exact topics, or topics under their own `${identity}`",
-                ));
-            }
+    for (v, s) in ctx.allows(Identities::Unauthenticated) {
+        for r in &s.resources {
+            let Some((kind, name)) = iot_resource(r).filter(|(kind, _)| *kind != "client") else {
+                continue;
+            };
+            let why = if name.starts_with("$aws/") {
+                "an AWS-reserved topic"
+            } else if spans_identities(name) {
+                "a wildcard that spans every identity's topics"
+            } else {
+                continue;
+            };
+            out.push(Finding::new(
+                ctx.role_pointer(&v.role),
+                format!(
+                    "guests of identity pool `{}` get `{}` on {kind}/{name}: {why}",
+                    v.pool,
+                    s.actions.join(", ")
+                ),
+                "give guests exact topics, or topics under their own `${identity}`",
+            ));
         }
     }
     out

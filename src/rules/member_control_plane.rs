@@ -7,7 +7,7 @@
 
 use super::{Context, Finding, MQTT_ACTIONS, Rule};
 use crate::diag::Severity;
-use crate::policy::doc::{Effect, Identities};
+use crate::policy::doc::Identities;
 
 /// The rule.
 pub(super) static RULE: Rule = Rule {
@@ -20,21 +20,15 @@ pub(super) static RULE: Rule = Rule {
 
 fn check(ctx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
-    for v in ctx
-        .roles
-        .iter()
-        .filter(|v| v.identities == Identities::Authenticated)
-    {
-        for s in v.iam.iter().filter(|s| s.effect == Effect::Allow) {
-            for a in &s.actions {
-                let iot = a.to_ascii_lowercase().starts_with("iot:") || a == "*";
-                if iot && !MQTT_ACTIONS.iter().any(|m| m.eq_ignore_ascii_case(a)) {
-                    out.push(Finding::new(
-                        ctx.role_pointer(&v.role),
-                        format!("signed-in identities of identity pool `{}` get `{a}` through role `{}`", v.pool, v.role),
-                        "the attach function attaches policies; user roles keep to connect, publish, subscribe and receive",
-                    ));
-                }
+    for (v, s) in ctx.allows(Identities::Authenticated) {
+        for a in &s.actions {
+            let iot = a.to_ascii_lowercase().starts_with("iot:") || a == "*";
+            if iot && !MQTT_ACTIONS.iter().any(|m| m.eq_ignore_ascii_case(a)) {
+                out.push(Finding::new(
+                    ctx.role_pointer(&v.role),
+                    format!("signed-in identities of identity pool `{}` get `{a}` through role `{}`", v.pool, v.role),
+                    "the attach function attaches policies; user roles keep to connect, publish, subscribe and receive",
+                ));
             }
         }
     }

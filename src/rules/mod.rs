@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::cfn::ids::PoolIds;
 use crate::compile::Compiled;
 use crate::diag::{Class, Diagnostic, Pos, Severity};
-use crate::policy::doc::{RoleView, role_views};
+use crate::policy::doc::{Effect, Identities, RoleView, Stmt, role_views};
 use crate::source::escape_token;
 use crate::spec::schema_suggest;
 
@@ -54,6 +54,19 @@ impl Context<'_> {
             .filter(|(_, r)| r.get("Type").and_then(Value::as_str) == Some(kind))
             .map(|(id, r)| (id.as_str(), r))
             .collect()
+    }
+
+    /// Every Allow statement of the IAM role policies of the pool roles serving `kind`.
+    pub fn allows(&self, kind: Identities) -> impl Iterator<Item = (&RoleView, &Stmt)> {
+        self.roles
+            .iter()
+            .filter(move |v| v.identities == kind)
+            .flat_map(|v| {
+                v.iam
+                    .iter()
+                    .filter(|s| s.effect == Effect::Allow)
+                    .map(move |s| (v, s))
+            })
     }
 
     /// The spec pointer of an identity pool.
