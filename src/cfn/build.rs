@@ -905,3 +905,99 @@ fn outputs(pool: &str, ids: &PoolIds, guests: bool, api: bool, policies: usize, 
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec;
+
+    fn built(text: &str) -> serde_json::Value {
+        let loaded = spec::load("t.yaml", text.as_bytes()).expect("valid spec");
+        serde_json::to_value(build(&loaded.spec, "t.yaml").to_node()).unwrap()
+    }
+
+    const SPEC: &str = "version: 1\nstack: s\ntopic_scopes:\n  own:\n    publish: [\"d/${identity}/t\"]\nroles:\n  member: { scopes: [own] }\nidentity_pools:\n  app:\n    user_pools: [{ user_pool_id: eu-west-1_Abc, client_id: abc }]\n    authenticated: member\n";
+
+    #[test]
+    fn trust_is_pinned_to_the_pool_and_the_kind_of_identity() {
+        let t = built(SPEC);
+        let st = &t["Resources"]["AppAuthenticatedRole"]["Properties"]["AssumeRolePolicyDocument"]
+            ["Statement"][0];
+        assert_eq!(
+            st["Principal"]["Federated"],
+            "cognito-identity.amazonaws.com"
+        );
+        assert_eq!(st["Action"], "sts:AssumeRoleWithWebIdentity");
+        assert_eq!(
+            st["Condition"]["StringEquals"]["cognito-identity.amazonaws.com:aud"]["Ref"],
+            "AppIdentityPool"
+        );
+        assert_eq!(
+            st["Condition"]["ForAnyValue:StringLike"]["cognito-identity.amazonaws.com:amr"],
+            "authenticated"
+        );
+        assert_eq!(
+            t["Resources"]["AppIdentityPool"]["Properties"]["AllowClassicFlow"],
+            false
+        );
+        assert_eq!(
+            t["Resources"]["AppIdentityPool"]["Properties"]["AllowUnauthenticatedIdentities"],
+            false
+        );
+        assert!(
+            t["Resources"].get("AppUnauthenticatedRole").is_none(),
+            "no guest role without guests"
+        );
+    }
+
+    #[test]
+    fn identity_placeholders_are_escaped_inside_sub() {
+        let t = built(SPEC);
+        let r = &t["Resources"]["AppIotPolicy"]["Properties"]["PolicyDocument"]["Statement"][1]["Resource"]
+            [0]["Fn::Sub"];
+        assert_eq!(
+            r,
+            "arn:${AWS::Partition}:iot:${AWS::Region}:${AWS::AccountId}:topic/d/${!cognito-identity.amazonaws.com:sub}/t"
+        );
+    }
+
+    #[test]
+    fn provider_names_follow_the_user_pool_id() {
+        let literal = built(SPEC);
+        assert_eq!(
+            literal["Resources"]["AppIdentityPool"]["Properties"]["CognitoIdentityProviders"][0]["ProviderName"],
+            "cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Abc"
+        );
+        let region =
+            built(&SPEC.replace("client_id: abc }", "client_id: abc, region: us-west-2 }"));
+        assert_eq!(
+            region["Resources"]["AppIdentityPool"]["Properties"]["CognitoIdentityProviders"][0]["ProviderName"],
+            "cognito-idp.us-west-2.amazonaws.com/eu-west-1_Abc"
+        );
+        let imported = built(&SPEC.replace(
+            "user_pool_id: eu-west-1_Abc",
+            "user_pool_id: { import: auth-PoolId }",
+        ));
+        let sub = &imported["Resources"]["AppIdentityPool"]["Properties"]["CognitoIdentityProviders"]
+            [0]["ProviderName"]["Fn::Sub"];
+        assert_eq!(sub[0], "cognito-idp.${Region}.amazonaws.com/${UserPoolId}");
+        assert_eq!(
+            sub[1]["Region"]["Fn::Select"][1]["Fn::Split"][1]["Fn::ImportValue"],
+            "auth-PoolId"
+        );
+    }
+
+    #[test]
+    fn only_the_authenticated_role_may_invoke_the_attach_function() {
+        let t = built(&SPEC.replace("    authenticated: member\n", "    authenticated: member\n    unauthenticated: { role: member, reason: everyone may do what members do }\n"));
+        let invokes = |role: &str| {
+            t["Resources"][role]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|s| s["Action"] == "lambda:InvokeFunction")
+        };
+        assert!(invokes("AppAuthenticatedRole"));
+        assert!(!invokes("AppUnauthenticatedRole"));
+    }
+}
