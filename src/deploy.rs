@@ -119,6 +119,16 @@ pub fn command(args: &DeployCommandArgs, cwd: &Path) -> Result<DeployCommand, St
         ));
     }
     let (overrides, missing) = overrides(&spec, env.map(|(_, e)| e));
+    if let Some((name, _)) = env {
+        // Key=Value pairs work with AWS CLI v1 and v2; only v2 reads a parameter file here.
+        let file = args
+            .out
+            .join(format!("{}.{name}.parameters.json", spec.stack));
+        notes.push(format!(
+            "with AWS CLI v2 the values can also come from the parameter file: --parameter-overrides file://{}",
+            display(&file)
+        ));
+    }
     if !overrides.is_empty() {
         // Last, because it takes every following word as a Key=Value pair.
         flags.push(format!("--parameter-overrides {}", overrides.join(" ")));

@@ -68,6 +68,12 @@ fn deploy_command_uses_the_environment() {
     );
     assert!(ran.stdout.ends_with("--parameter-overrides UserPoolClientId=devclient0123456789 UserPoolId=us-east-1_DevPool01\n"), "{}", ran.stdout);
     assert!(!ran.stderr.contains("REPLACE_ME"));
+    assert!(
+        ran.stderr
+            .contains("--parameter-overrides file://out/fleet.dev.parameters.json"),
+        "{}",
+        ran.stderr
+    );
     let ran = s.run(&["deploy-command", "fleet", "--env", "qa"]);
     assert_eq!(ran.code, 2);
     assert!(
