@@ -239,12 +239,23 @@ fn role_pointer(c: &Compiled, id: &str) -> String {
 pub fn split<T: Clone>(items: &[T], budget: usize, measure: impl Fn(&[T]) -> usize) -> Vec<Vec<T>> {
     let mut groups: Vec<Vec<T>> = Vec::new();
     let mut current: Vec<T> = Vec::new();
+    // Sizes are subadditive (a group measures at most the sum of its items measured alone), so
+    // the sum of the items' own sizes bounds the group's: measure the group only past the budget.
+    let mut bound = 0;
     for item in items {
+        let alone = measure(std::slice::from_ref(item));
         current.push(item.clone());
-        if current.len() > 1 && measure(&current) > budget {
-            let last = current.pop().expect("just pushed");
-            groups.push(std::mem::take(&mut current));
-            current.push(last);
+        bound += alone;
+        if current.len() > 1 && bound > budget {
+            let exact = measure(&current);
+            if exact > budget {
+                let last = current.pop().expect("just pushed");
+                groups.push(std::mem::take(&mut current));
+                current.push(last);
+                bound = alone;
+            } else {
+                bound = exact;
+            }
         }
     }
     if !current.is_empty() {

@@ -5,13 +5,16 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::{self, Write};
+use std::num::NonZero;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread;
 
 use crate::cfn::emit::{Format, emit};
 use crate::cfn::stackset;
 use crate::cli::{Cli, Command, DiagFormat, TemplateFormat};
-use crate::compile::{Compiled, compile};
-use crate::diag::{self, Class, Diagnostic, Severity};
+use crate::compile::compile;
+use crate::diag::{self, Class, Diagnostic, Pos, Severity};
 use crate::{limits, output};
 
 /// Exit code: success.
@@ -62,41 +65,12 @@ pub fn run(cli: &Cli, cwd: &Path, stdout: &mut dyn Write, stderr: &mut dyn Write
         }
     };
 
-    let (compiled, mut diags, sources) = compile_all(cwd, &files);
     let format = match cli.template_format {
         TemplateFormat::Yaml => Format::Yaml,
         TemplateFormat::Json => Format::Json,
     };
     let out_dir = cwd.join(&cli.out);
-    let mut built: Vec<Built> = Vec::new();
-    for c in &compiled {
-        let stack = &c.loaded.spec.stack;
-        let source = c.loaded.file.clone();
-        let text = emit(&c.template, &source, format);
-        diags.extend(limits::check_text(c, &text));
-        let path = out_dir.join(format!("{stack}.template.{}", format.extension()));
-        built.push(Built {
-            source: source.clone(),
-            path,
-            text,
-        });
-        for (env_name, env) in &c.loaded.spec.environments {
-            let path = out_dir.join(format!("{stack}.{env_name}.parameters.json"));
-            built.push(Built {
-                source: source.clone(),
-                path,
-                text: stackset::parameter_file(env),
-            });
-        }
-        if let Some(set) = stackset::build(&c.loaded.spec) {
-            let path = out_dir.join(format!("{stack}.stackset.template.{}", format.extension()));
-            built.push(Built {
-                source: source.clone(),
-                path,
-                text: emit(&set, &source, format),
-            });
-        }
-    }
+    let (mut built, mut diags, sources) = compile_all(cwd, &files, format, &out_dir);
 
     diag::sort(&mut diags);
     render(&diags, &sources, cli.format, stdout, stderr);
@@ -109,72 +83,160 @@ pub fn run(cli: &Cli, cwd: &Path, stdout: &mut dyn Write, stderr: &mut dyn Write
     if diag::has_errors(&diags) {
         return EXIT_FINDINGS;
     }
+    let planned = planned(&mut built);
     if cli.check {
-        check_out(cli, cwd, &built, !named, stdout, stderr)
+        check_out(cli, cwd, &planned, !named, stdout, stderr)
     } else {
-        write_out(cli, cwd, &built, !named, stderr)
+        write_out(cli, cwd, &built, &planned, !named, stderr)
     }
 }
 
-/// Reads and compiles every file. Returns the compiled specs, every diagnostic, and the source
-/// texts (for snippets).
+/// Reads, compiles and emits every file, on every core; one spec's compiled model is dropped
+/// as soon as its files are emitted. Returns the files to write in spec order, every
+/// diagnostic, and the source texts (for snippets).
 fn compile_all(
     cwd: &Path,
     files: &[PathBuf],
-) -> (Vec<Compiled>, Vec<Diagnostic>, BTreeMap<String, String>) {
+    format: Format,
+    out_dir: &Path,
+) -> (Vec<Built>, Vec<Diagnostic>, BTreeMap<String, String>) {
+    // Specs are independent: compile them on every core, then put the results back in file
+    // order, so nothing depends on which thread took which spec.
+    let next = AtomicUsize::new(0);
+    let workers = thread::available_parallelism().map_or(1, NonZero::get);
+    let mut results: Vec<One> = thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers.clamp(1, files.len().max(1)))
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let index = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(file) = files.get(index) else { break };
+                        mine.push(One {
+                            index,
+                            ..build_one(cwd, file, format, out_dir)
+                        });
+                    }
+                    mine
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("a compile thread panicked"))
+            .collect()
+    });
+    results.sort_by_key(|one| one.index);
     let mut diags = Vec::new();
     let mut sources = BTreeMap::new();
-    let mut compiled = Vec::new();
-    for file in files {
-        let shown = display(file);
-        let bytes = match fs::read(cwd.join(file)) {
-            Ok(b) => b,
-            Err(e) => {
-                diags.push(
-                    Diagnostic::input(
-                        "io",
-                        &shown,
-                        None,
-                        format!("cannot read the spec: {}", io_words(&e)),
-                    )
-                    .with_help(
-                        "check the path; with no arguments synth builds every *.yaml in stacks/",
-                    ),
-                );
-                continue;
-            }
-        };
-        sources.insert(shown.clone(), String::from_utf8_lossy(&bytes).into_owned());
-        let (c, found) = compile(&shown, &bytes);
-        diags.extend(found);
-        compiled.extend(c);
+    let mut built = Vec::new();
+    let mut stacks = Vec::new();
+    for one in results {
+        diags.extend(one.diags);
+        if let Some(text) = one.source {
+            sources.insert(one.shown.clone(), text);
+        }
+        if let Some((stack, pos)) = one.stack {
+            stacks.push((stack, one.shown, pos));
+        }
+        built.extend(one.built);
     }
-    check_unique_stacks(&compiled, &mut diags);
-    (compiled, diags, sources)
+    check_unique_stacks(&stacks, &mut diags);
+    (built, diags, sources)
 }
 
-fn planned(built: &[Built]) -> BTreeMap<PathBuf, String> {
+/// What one spec gives.
+struct One {
+    index: usize,
+    shown: String,
+    source: Option<String>,
+    stack: Option<(String, Pos)>,
+    built: Vec<Built>,
+    diags: Vec<Diagnostic>,
+}
+
+fn build_one(cwd: &Path, file: &Path, format: Format, out_dir: &Path) -> One {
+    let shown = display(file);
+    let mut one = One {
+        index: 0,
+        shown: shown.clone(),
+        source: None,
+        stack: None,
+        built: Vec::new(),
+        diags: Vec::new(),
+    };
+    let bytes = match fs::read(cwd.join(file)) {
+        Ok(b) => b,
+        Err(e) => {
+            one.diags.push(
+                Diagnostic::input(
+                    "io",
+                    &shown,
+                    None,
+                    format!("cannot read the spec: {}", io_words(&e)),
+                )
+                .with_help(
+                    "check the path; with no arguments synth builds every *.yaml in stacks/",
+                ),
+            );
+            return one;
+        }
+    };
+    one.source = Some(String::from_utf8_lossy(&bytes).into_owned());
+    let (compiled, found) = compile(&shown, &bytes);
+    one.diags = found;
+    let Some(c) = compiled else { return one };
+    let stack = &c.loaded.spec.stack;
+    let source = c.loaded.file.clone();
+    let text = emit(&c.template, &source, format);
+    one.diags.extend(limits::check_text(&c, &text));
+    let path = out_dir.join(format!("{stack}.template.{}", format.extension()));
+    one.built.push(Built {
+        source: source.clone(),
+        path,
+        text,
+    });
+    for (env_name, env) in &c.loaded.spec.environments {
+        let path = out_dir.join(format!("{stack}.{env_name}.parameters.json"));
+        one.built.push(Built {
+            source: source.clone(),
+            path,
+            text: stackset::parameter_file(env),
+        });
+    }
+    if let Some(set) = stackset::build(&c.loaded.spec) {
+        let path = out_dir.join(format!("{stack}.stackset.template.{}", format.extension()));
+        one.built.push(Built {
+            source: source.clone(),
+            path,
+            text: emit(&set, &source, format),
+        });
+    }
+    one.stack = Some((stack.clone(), c.loaded.doc.locate("/stack")));
+    one
+}
+
+fn planned(built: &mut [Built]) -> BTreeMap<PathBuf, String> {
     built
-        .iter()
-        .map(|b| (b.path.clone(), b.text.clone()))
+        .iter_mut()
+        .map(|b| (b.path.clone(), std::mem::take(&mut b.text)))
         .collect()
 }
 
 fn check_out(
     cli: &Cli,
     cwd: &Path,
-    built: &[Built],
+    planned: &BTreeMap<PathBuf, String>,
     orphans: bool,
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> i32 {
-    let planned = planned(built);
     let shown = |p: &Path| display(p.strip_prefix(cwd).unwrap_or(p));
-    match output::compare(&planned, &cwd.join(&cli.out), orphans) {
+    match output::compare(planned, &cwd.join(&cli.out), orphans) {
         Ok(drift) if drift.is_clean() => {
             let _ = writeln!(
                 stderr,
-                "synth: {} template(s) in {} are up to date",
+                "synth: {} file(s) in {} are up to date",
                 planned.len(),
                 display(&cli.out)
             );
@@ -213,9 +275,16 @@ fn check_out(
     }
 }
 
-fn write_out(cli: &Cli, cwd: &Path, built: &[Built], orphans: bool, stderr: &mut dyn Write) -> i32 {
+fn write_out(
+    cli: &Cli,
+    cwd: &Path,
+    built: &[Built],
+    planned: &BTreeMap<PathBuf, String>,
+    orphans: bool,
+    stderr: &mut dyn Write,
+) -> i32 {
     let shown = |p: &Path| display(p.strip_prefix(cwd).unwrap_or(p));
-    match output::write(&planned(built), &cwd.join(&cli.out), orphans) {
+    match output::write(planned, &cwd.join(&cli.out), orphans) {
         Ok(written) => {
             for b in built {
                 let state = if written.contains(&b.path) {
@@ -278,16 +347,16 @@ fn io_words(e: &io::Error) -> String {
     }
 }
 
-fn check_unique_stacks(compiled: &[Compiled], diags: &mut Vec<Diagnostic>) {
+fn check_unique_stacks(stacks: &[(String, String, Pos)], diags: &mut Vec<Diagnostic>) {
     let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
-    for l in compiled.iter().map(|c| &c.loaded) {
-        if let Some(first) = seen.insert(&l.spec.stack, &l.file) {
+    for (stack, file, pos) in stacks {
+        if let Some(first) = seen.insert(stack, file) {
             diags.push(
                 Diagnostic::input(
                     "spec-duplicate",
-                    &l.file,
-                    Some(l.doc.locate("/stack")),
-                    format!("stack `{}` is also defined in {first}", l.spec.stack),
+                    file,
+                    Some(*pos),
+                    format!("stack `{stack}` is also defined in {first}"),
                 )
                 .with_help("stack names are out/ file names: give each spec its own"),
             );

@@ -143,10 +143,10 @@ fn strings(v: Option<&Value>) -> Vec<String> {
 }
 
 fn statements(doc: &Value, layer: Layer, resource: &str, policy: &str) -> Vec<Stmt> {
-    let list = match doc.get("Statement") {
-        Some(Value::Array(a)) => a.clone(),
-        Some(one) => vec![one.clone()],
-        None => Vec::new(),
+    let list: &[Value] = match doc.get("Statement") {
+        Some(Value::Array(a)) => a,
+        Some(one) => std::slice::from_ref(one),
+        None => &[],
     };
     list.iter()
         .enumerate()
@@ -204,9 +204,9 @@ pub fn all_statements(template: &Value) -> Vec<Stmt> {
         return out;
     };
     for (id, r) in resources {
-        let props = r.get("Properties").cloned().unwrap_or(Value::Null);
+        let props = r.get("Properties").unwrap_or(&Value::Null);
         match r.get("Type").and_then(Value::as_str) {
-            Some("AWS::IAM::Role") => out.extend(inline_statements(id, &props)),
+            Some("AWS::IAM::Role") => out.extend(inline_statements(id, props)),
             Some("AWS::IoT::Policy") => {
                 if let Some(doc) = props.get("PolicyDocument") {
                     out.extend(statements(doc, Layer::Iot, id, id));
@@ -229,9 +229,9 @@ pub fn role_views(template: &Value) -> Vec<RoleView> {
             continue;
         };
         let kind = r.get("Type").and_then(Value::as_str).unwrap_or_default();
-        let props = r.get("Properties").cloned().unwrap_or(Value::Null);
+        let props = r.get("Properties").unwrap_or(&Value::Null);
         if kind == "AWS::IAM::Role" {
-            let iam = inline_statements(id, &props);
+            let iam = inline_statements(id, props);
             views.push(RoleView {
                 pool: pool.into(),
                 role: role.into(),

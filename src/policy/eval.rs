@@ -218,8 +218,34 @@ fn tokens(pattern: &str, identity: &str) -> Vec<Token> {
     out
 }
 
+/// True when `text` cannot match `pattern` because they differ before the pattern's first
+/// wildcard or substituted policy variable (compared byte by byte, which for UTF-8 is the same
+/// as character by character).
+fn differs_before_wildcard(pattern: &str, text: &str) -> bool {
+    let (p, t) = (pattern.as_bytes(), text.as_bytes());
+    for (i, &b) in p.iter().enumerate() {
+        if b == b'*'
+            || b == b'?'
+            || (b == b'$'
+                && ["${*}", "${?}", "${$}", POLICY_IDENTITY]
+                    .iter()
+                    .any(|v| p[i..].starts_with(v.as_bytes())))
+        {
+            return false;
+        }
+        if t.get(i) != Some(&b) {
+            return true;
+        }
+    }
+    false
+}
+
 /// IAM-style wildcard match of `text` against `pattern` (iterative, with one backtrack point).
 pub fn glob(pattern: &str, text: &str, identity: &str) -> bool {
+    // Most pairs differ before the first wildcard: refuse those without tokenizing.
+    if differs_before_wildcard(pattern, text) {
+        return false;
+    }
     let p = tokens(pattern, identity);
     let t: Vec<char> = text.chars().collect();
     let (mut pi, mut ti) = (0, 0);

@@ -5,7 +5,6 @@
 
 use super::{Context, Finding, Rule, iot_resource};
 use crate::diag::Severity;
-use crate::policy::doc::all_statements;
 
 /// The rule.
 pub(super) static RULE: Rule = Rule {
@@ -27,7 +26,7 @@ fn kind_for(action: &str) -> Option<&'static str> {
 
 fn check(ctx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
-    for s in all_statements(ctx.template()) {
+    for s in ctx.statements() {
         for a in &s.actions {
             let Some(want) = kind_for(a) else { continue };
             for r in &s.resources {

@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::cfn::ids::PoolIds;
 use crate::compile::Compiled;
 use crate::diag::{Class, Diagnostic, Pos, Severity};
-use crate::policy::doc::{Effect, Identities, RoleView, Stmt, role_views};
+use crate::policy::doc::{Effect, Identities, RoleView, Stmt, all_statements, role_views};
 use crate::source::escape_token;
 use crate::spec::schema_suggest;
 
@@ -36,9 +36,17 @@ pub struct Context<'a> {
     pub roles: Vec<RoleView>,
     /// Today, `YYYY-MM-DD` (UTC; `SYNTH_TODAY` overrides it), for dated rules.
     pub today: String,
+    /// Every IAM and IoT policy statement of the template, read once on first use.
+    pub statements: std::cell::OnceCell<Vec<Stmt>>,
 }
 
 impl Context<'_> {
+    /// Every IAM and IoT policy statement of the template ([`all_statements`]), read once.
+    pub fn statements(&self) -> &[Stmt] {
+        self.statements
+            .get_or_init(|| all_statements(self.template()))
+    }
+
     /// The template as JSON.
     pub fn template(&self) -> &Value {
         &self.compiled.json
@@ -309,6 +317,7 @@ pub(crate) mod fixture {
             roles: crate::policy::doc::role_views(&c.json),
             compiled: &c,
             today: "2026-11-26".into(),
+            statements: std::cell::OnceCell::new(),
         };
         (rule.check)(&ctx)
     }
@@ -386,6 +395,7 @@ pub fn run(compiled: &Compiled) -> Vec<Diagnostic> {
         compiled,
         roles: role_views(&compiled.json),
         today: today(),
+        statements: std::cell::OnceCell::new(),
     };
     for r in RULES {
         if spec.waivers.iter().any(|w| w.rule == r.id) {

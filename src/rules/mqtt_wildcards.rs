@@ -6,7 +6,6 @@
 
 use super::{Context, Finding, Rule, iot_resource};
 use crate::diag::Severity;
-use crate::policy::doc::all_statements;
 
 /// The rule.
 pub(super) static RULE: Rule = Rule {
@@ -19,7 +18,7 @@ pub(super) static RULE: Rule = Rule {
 
 fn check(ctx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
-    for s in all_statements(ctx.template()) {
+    for s in ctx.statements() {
         for r in &s.resources {
             if iot_resource(r).is_some_and(|(_, name)| name.contains(['+', '#'])) {
                 out.push(Finding::new(

@@ -82,6 +82,7 @@ mod tests {
             roles: Vec::new(),
             compiled: &c,
             today: today.to_owned(),
+            statements: std::cell::OnceCell::new(),
         };
         check(&ctx)
     }

@@ -4,7 +4,7 @@
 
 use super::{Context, Finding, Rule};
 use crate::diag::Severity;
-use crate::policy::doc::{Effect, all_statements};
+use crate::policy::doc::Effect;
 
 /// The rule.
 pub(super) static RULE: Rule = Rule {
@@ -16,8 +16,8 @@ pub(super) static RULE: Rule = Rule {
 };
 
 fn check(ctx: &Context<'_>) -> Vec<Finding> {
-    all_statements(ctx.template())
-        .into_iter()
+    ctx.statements()
+        .iter()
         .filter(|s| s.effect == Effect::Allow)
         .flat_map(|s| {
             s.actions

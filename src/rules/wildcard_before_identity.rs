@@ -8,7 +8,6 @@ use super::guest_reach::spans_identities;
 use super::{Context, Finding, Rule, iot_resource};
 use crate::diag::Severity;
 use crate::mqtt::POLICY_IDENTITY;
-use crate::policy::doc::all_statements;
 
 /// The rule.
 pub(super) static RULE: Rule = Rule {
@@ -21,7 +20,7 @@ pub(super) static RULE: Rule = Rule {
 
 fn check(ctx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
-    for s in all_statements(ctx.template()) {
+    for s in ctx.statements() {
         for r in &s.resources {
             if let Some((_, name)) = iot_resource(r)
                 && name.contains(POLICY_IDENTITY)

@@ -7,7 +7,7 @@
 
 use super::{Context, Finding, Rule, iot_resource};
 use crate::diag::Severity;
-use crate::policy::doc::{Effect, all_statements};
+use crate::policy::doc::Effect;
 
 /// The rule.
 pub(super) static RULE: Rule = Rule {
@@ -20,8 +20,9 @@ pub(super) static RULE: Rule = Rule {
 
 fn check(ctx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
-    for s in all_statements(ctx.template())
-        .into_iter()
+    for s in ctx
+        .statements()
+        .iter()
         .filter(|s| s.effect == Effect::Allow)
     {
         // Attaching and detaching IoT policies cannot be scoped for Cognito targets (CIP-ATTACH-004).

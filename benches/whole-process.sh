@@ -1,0 +1,247 @@
+#!/usr/bin/env bash
+# Whole-process benchmark of the `synth` binary: wall time and peak memory from process start
+# to files written (`synth`) and to out/ compared (`synth --check`), for N generated stacks.
+#
+#   benches/whole-process.sh [--sizes "1 10 100 1000"] [--bin PATH] [--keep]
+#
+# Builds `synth` with `cargo build --release` once (skipped with --bin), writes N specs from
+# benches/generate/stack.yaml.in into a temporary directory per N, and measures
+#   write    `synth` with out/ removed before each run (every template new: written and synced)
+#   rewrite  `synth` with out/ already up to date (read, compared, nothing written)
+#   check    `synth --check` with out/ up to date
+# Wall time is the median of at least 5 runs (hyperfine when installed, else a bash loop);
+# peak memory is the maximum resident set size of one run (/usr/bin/time, else python3's
+# getrusage). Prints a Markdown table, the machine, each issue-6 target met or missed, a
+# linearity check, and a digest of each out/ (compare it before and after an optimisation:
+# output must stay byte-identical). TMPDIR picks the filesystem the write figures measure
+# (TMPDIR=/dev/shm takes the disk out of them). For humans: CI does not run it.
+set -euo pipefail
+shopt -s inherit_errexit
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+template="$root/benches/generate/stack.yaml.in"
+sizes="1 10 100 1000"
+bin=""
+keep=false
+build_ms=""
+
+while (($# > 0)); do
+    case "$1" in
+    --sizes)
+        sizes="$2"
+        shift 2
+        ;;
+    --bin)
+        bin="$2"
+        shift 2
+        ;;
+    --keep)
+        keep=true
+        shift
+        ;;
+    -h | --help)
+        sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+        exit 0
+        ;;
+    *)
+        echo "whole-process.sh: unknown argument: $1 (see --help)" >&2
+        exit 2
+        ;;
+    esac
+done
+
+# The rules judge runtimes by today's date: pin it so the workload does not change over time.
+export SYNTH_TODAY="${SYNTH_TODAY:-2026-11-26}"
+
+# Targets (issue 6 item 3) on a 2-core machine.
+target_one_ms=10
+target_thousand_ms=300
+target_thousand_mib=50
+
+if [[ -z "$bin" ]]; then
+    echo "== cargo build --release --locked --bin synth" >&2
+    start_ns=$(date +%s%N)
+    build_json=$(cd "$root" && cargo build --release --locked --bin synth \
+        --message-format=json-render-diagnostics)
+    build_ms=$((($(date +%s%N) - start_ns) / 1000000))
+    bin=$(grep -o '"executable":"[^"]*"' <<<"$build_json" | tail -n 1 | cut -d '"' -f 4)
+    echo "   built $bin in $((build_ms / 1000)).$(printf '%03d' $((build_ms % 1000))) s" >&2
+fi
+if [[ ! -x "$bin" ]]; then
+    echo "whole-process.sh: no executable synth at '$bin'" >&2
+    exit 2
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/synth-bench.XXXXXX")
+if $keep; then
+    echo "   keeping $work" >&2
+else
+    trap 'rm -rf "$work"' EXIT
+fi
+
+have_hyperfine=false
+if command -v hyperfine >/dev/null; then
+    have_hyperfine=true
+else
+    echo "   hyperfine not found (apt-get install hyperfine): timing with a bash loop" >&2
+fi
+time_cmd=""
+if [[ -x /usr/bin/time ]]; then
+    time_cmd=/usr/bin/time
+elif ! command -v python3 >/dev/null; then
+    echo "whole-process.sh: need /usr/bin/time (apt-get install time) or python3 for peak memory" >&2
+    exit 2
+fi
+
+# (No quotes in PREPARE: hyperfine -N splits it on spaces. mktemp's paths have none.)
+
+# Writes specs 1..n into $1/stacks, as benches/generate/mod.rs does.
+generate() {
+    local dir=$1 n=$2 i num text
+    text=$(<"$template")
+    mkdir -p "$dir/stacks"
+    for ((i = 1; i <= n; i++)); do
+        printf -v num '%04d' "$i"
+        printf '%s\n' "${text//@N@/$num}" >"$dir/stacks/bench-$num.yaml"
+    done
+}
+
+# Median wall time in ms (three decimals) of the command in "$@", run in the current directory;
+# with PREPARE set, that shell command runs before each run, untimed.
+median_ms() {
+    local prepare=${PREPARE:-}
+    if $have_hyperfine; then
+        local csv="$work/hyperfine.csv" args=(--style none --warmup 2 --min-runs 5 --max-runs 50)
+        if [[ -n "$prepare" ]]; then
+            args+=(--prepare "$prepare")
+        fi
+        # hyperfine's warnings (outliers, a slow first run) go to a log, shown only on failure.
+        if ! hyperfine "${args[@]}" --export-csv "$csv" -N "$*" >/dev/null 2>"$work/hyperfine.log"; then
+            cat "$work/hyperfine.log" >&2
+            return 1
+        fi
+        awk -F, 'NR == 2 { printf "%.3f", $4 * 1000 }' "$csv"
+    else
+        local runs=11 r t0 samples=()
+        for ((r = 0; r < runs + 2; r++)); do
+            if [[ -n "$prepare" ]]; then
+                bash -c "$prepare"
+            fi
+            t0=${EPOCHREALTIME/./} # microseconds, without forking `date`
+            "$@" >/dev/null 2>&1
+            if ((r >= 2)); then # the first two are warm-up
+                samples+=($((${EPOCHREALTIME/./} - t0)))
+            fi
+        done
+        printf '%s\n' "${samples[@]}" | sort -n |
+            awk '{ a[NR] = $1 } END { printf "%.3f", a[int((NR + 1) / 2)] / 1e3 }'
+    fi
+}
+
+# Peak resident set size in MiB (one decimal) of one run of "$@"; the run must exit 0.
+peak_mib() {
+    local kib
+    if [[ -n "$time_cmd" ]]; then
+        kib=$("$time_cmd" -f '%M' -o "$work/time.txt" "$@" >/dev/null 2>&1 && cat "$work/time.txt")
+    else
+        kib=$(python3 -c '
+import resource, subprocess, sys
+code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+sys.exit(code)' "$@")
+    fi
+    awk -v k="$kib" 'BEGIN { printf "%.1f", k / 1024 }'
+}
+
+# Digest of every file in out/, by name and content.
+digest() {
+    (cd "$1" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
+}
+
+ms_le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }
+verdict() { if ms_le "$1" "$2"; then echo "met"; else echo "MISSED"; fi; }
+
+declare -A write_ms rewrite_ms check_ms write_mib check_mib sums
+identical=true
+for n in $sizes; do
+    dir="$work/n$n"
+    generate "$dir" "$n"
+    cd "$dir"
+    echo "== N = $n" >&2
+    # Byte-identical output: two runs from an empty out/ must write the same bytes.
+    "$bin" 2>/dev/null
+    cp -r out out.first
+    rm -rf out
+    "$bin" 2>/dev/null
+    if ! diff -r out.first out >/dev/null; then
+        echo "   output differs between two runs" >&2
+        identical=false
+    fi
+    rm -rf out.first
+    sums[$n]=$(digest out)
+    write_ms[$n]=$(PREPARE="rm -rf $dir/out" median_ms "$bin")
+    rewrite_ms[$n]=$(median_ms "$bin")
+    check_ms[$n]=$(median_ms "$bin" --check)
+    rm -rf out
+    write_mib[$n]=$(peak_mib "$bin")
+    check_mib[$n]=$(peak_mib "$bin" --check)
+    cd "$root"
+done
+
+cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+mem=$(free -m | awk '/^Mem:/ { print $2 }')
+echo
+echo "Machine: $cpu, $(nproc) cores, $mem MiB RAM, $(uname -sr); $(rustc --version 2>/dev/null || echo 'rustc ?')."
+if [[ -n "$build_ms" ]]; then
+    echo "Build: cargo build --release --locked --bin synth took $((build_ms / 1000)) s (incremental if target/ was warm)."
+fi
+echo "Timing: $($have_hyperfine && hyperfine --version || echo 'bash loop'), median; memory: ${time_cmd:-python3 getrusage}, max RSS."
+echo
+echo "| N | write ms | rewrite ms | check ms | peak MiB write / check | write ms per stack | check ms per stack | out/ digest |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---|"
+for n in $sizes; do
+    awk -v n="$n" -v w="${write_ms[$n]}" -v r="${rewrite_ms[$n]}" -v c="${check_ms[$n]}" \
+        -v wm="${write_mib[$n]}" -v cm="${check_mib[$n]}" -v s="${sums[$n]}" 'BEGIN {
+        printf "| %d | %.1f | %.1f | %.1f | %.1f / %.1f | %.3f | %.3f | `%s` |\n",
+            n, w, r, c, wm, cm, w / n, c / n, s }'
+done
+echo
+
+if [[ -n "${write_ms[1]:-}" ]]; then
+    echo "- one stack, process start to files written: ${write_ms[1]} ms (target <= $target_one_ms ms): $(verdict "${write_ms[1]}" "$target_one_ms")"
+fi
+if [[ -n "${write_ms[1000]:-}" ]]; then
+    echo "- 1,000 stacks, synth: ${write_ms[1000]} ms (target <= $target_thousand_ms ms): $(verdict "${write_ms[1000]}" "$target_thousand_ms")"
+    echo "- 1,000 stacks, synth --check: ${check_ms[1000]} ms (target <= $target_thousand_ms ms): $(verdict "${check_ms[1000]}" "$target_thousand_ms")"
+    echo "- 1,000 stacks, peak memory: ${write_mib[1000]} MiB write, ${check_mib[1000]} MiB check (target <= $target_thousand_mib MiB): $(verdict "${write_mib[1000]}" "$target_thousand_mib") / $(verdict "${check_mib[1000]}" "$target_thousand_mib")"
+fi
+# Linearity: the cost of one more stack (between consecutive sizes) should not grow with N.
+read -r -a ns <<<"$sizes"
+if ((${#ns[@]} >= 3)); then
+    line="- marginal ms per stack (write; check):"
+    first=""
+    last=""
+    for ((k = 1; k < ${#ns[@]}; k++)); do
+        a=${ns[k - 1]}
+        b=${ns[k]}
+        m=$(awk -v wa="${write_ms[$a]}" -v wb="${write_ms[$b]}" -v ca="${check_ms[$a]}" \
+            -v cb="${check_ms[$b]}" -v a="$a" -v b="$b" \
+            'BEGIN { printf "%.3f %.3f", (wb - wa) / (b - a), (cb - ca) / (b - a) }')
+        line+=" $a→$b: ${m/ /; }"
+        if ((k == ${#ns[@]} - 2)); then first=${m#* }; fi
+        if ((k == ${#ns[@]} - 1)); then last=${m#* }; fi
+    done
+    echo "$line"
+    # Compare the last two steps of check (no fsync noise): within 25% counts as linear.
+    if awk -v f="$first" -v l="$last" 'BEGIN { exit !(l <= f * 1.25 && l >= f * 0.75) }'; then
+        echo "- linear in N (check, last two steps within 25%): yes"
+    else
+        echo "- linear in N (check, last two steps within 25%): NO"
+    fi
+fi
+if $identical; then
+    echo "- output byte-identical across two runs: yes"
+else
+    echo "- output byte-identical across two runs: NO"
+    exit 1
+fi
