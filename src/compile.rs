@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use crate::cfn::build::build;
-use crate::cfn::model::Template;
+use crate::cfn::model::{Node, Template};
 use crate::diag::{self, Diagnostic};
 use crate::spec::{self, Loaded};
 use crate::{check, expect, limits, rules};
@@ -17,6 +17,8 @@ pub struct Compiled {
     pub loaded: Loaded,
     /// The template model.
     pub template: Template,
+    /// The same as one tree, in emission order (what `cfn::emit::emit_node` renders).
+    pub node: Node,
     /// The same template as JSON, for rules and evaluation.
     pub json: Value,
 }
@@ -33,10 +35,12 @@ pub fn compile(file: &str, bytes: &[u8]) -> (Option<Compiled>, Vec<Diagnostic>) 
         return (None, diags);
     }
     let template = build(&loaded.spec, &loaded.file);
-    let json = serde_json::to_value(template.to_node()).expect("a template always serializes");
+    let node = template.to_node();
+    let json = serde_json::to_value(&node).expect("a template always serializes");
     let compiled = Compiled {
         loaded,
         template,
+        node,
         json,
     };
     diags.extend(limits::check(&compiled));

@@ -234,36 +234,6 @@ fn role_pointer(c: &Compiled, id: &str) -> String {
     }
 }
 
-/// Splits `items` (in order) into the fewest consecutive groups whose measured size stays
-/// within `budget`; an item that alone exceeds the budget gets a group of its own.
-pub fn split<T: Clone>(items: &[T], budget: usize, measure: impl Fn(&[T]) -> usize) -> Vec<Vec<T>> {
-    let mut groups: Vec<Vec<T>> = Vec::new();
-    let mut current: Vec<T> = Vec::new();
-    // Sizes are subadditive (a group measures at most the sum of its items measured alone), so
-    // the sum of the items' own sizes bounds the group's: measure the group only past the budget.
-    let mut bound = 0;
-    for item in items {
-        let alone = measure(std::slice::from_ref(item));
-        current.push(item.clone());
-        bound += alone;
-        if current.len() > 1 && bound > budget {
-            let exact = measure(&current);
-            if exact > budget {
-                let last = current.pop().expect("just pushed");
-                groups.push(std::mem::take(&mut current));
-                current.push(last);
-                bound = alone;
-            } else {
-                bound = exact;
-            }
-        }
-    }
-    if !current.is_empty() {
-        groups.push(current);
-    }
-    groups
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -281,17 +251,5 @@ mod tests {
         let expected =
             r#"{"A":"arn:aws-us-gov:x/${cognito-identity.amazonaws.com:sub}","B":"ab"}"#.len();
         assert_eq!(document_chars(&doc), expected);
-    }
-
-    #[test]
-    fn splits_greedily_within_the_budget() {
-        let items = [3, 3, 3, 5, 1];
-        let groups = split(&items, 6, |g| g.iter().sum());
-        assert_eq!(groups, vec![vec![3, 3], vec![3], vec![5, 1]]);
-        assert_eq!(
-            split(&[7_usize, 1], 6, |g| g.iter().sum()),
-            vec![vec![7], vec![1]]
-        );
-        assert!(split::<usize>(&[], 6, |_| 0).is_empty());
     }
 }

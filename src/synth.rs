@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 
-use crate::cfn::emit::{Format, emit};
+use crate::cfn::emit::{Format, emit, emit_node};
 use crate::cfn::stackset;
 use crate::cli::{Cli, Command, DiagFormat, TemplateFormat};
 use crate::compile::compile;
@@ -188,7 +188,7 @@ fn build_one(cwd: &Path, file: &Path, format: Format, out_dir: &Path) -> One {
     let Some(c) = compiled else { return one };
     let stack = &c.loaded.spec.stack;
     let source = c.loaded.file.clone();
-    let text = emit(&c.template, &source, format);
+    let text = emit_node(&c.node, &source, format);
     one.diags.extend(limits::check_text(&c, &text));
     let path = out_dir.join(format!("{stack}.template.{}", format.extension()));
     one.built.push(Built {

@@ -232,31 +232,65 @@ fn guest_role(spec: &Spec, name: &str, guests: &Guests, ids: &PoolIds, t: &mut T
 /// The IoT policy documents of a role: its statements split, resource by resource, into the
 /// fewest documents within IoT's size limit.
 fn iot_documents(statements: &[Statement]) -> Vec<Vec<Node>> {
-    let pairs: Vec<(&Statement, &String)> = statements
-        .iter()
-        .flat_map(|s| s.resources.iter().map(move |r| (s, r)))
-        .collect();
-    let regroup = |group: &[(&Statement, &String)]| -> Vec<Node> {
-        let mut merged: Vec<Statement> = Vec::new();
-        for (s, r) in group {
-            match merged.iter_mut().find(|m| m.action == s.action) {
-                Some(m) => m.resources.push((*r).clone()),
-                None => merged.push(Statement {
+    // Compact JSON is additive: a document measures its frame, plus per statement its frame and
+    // its resources, plus one comma between neighbours. So sizes are summed, not re-serialised
+    // (the sum is checked against a full measurement in tests and debug builds).
+    let base = limits::document_chars(&document(Vec::new()));
+    let frame = |action: &'static str| {
+        let empty = Statement {
+            sid: "",
+            action,
+            resources: Vec::new(),
+        };
+        limits::document_chars(&document(iot_statements(&[empty], false))) - base
+    };
+    let cost = |r: &str| limits::document_chars(&Node::sub(format!("{IOT_ARN}{}", sub_escape(r))));
+
+    let mut groups: Vec<(Vec<Statement>, usize)> = Vec::new();
+    let mut current: Vec<Statement> = Vec::new();
+    let mut size = base;
+    for s in statements {
+        let frame = frame(s.action);
+        for r in &s.resources {
+            let c = cost(r);
+            let same = current.last().is_some_and(|last| last.action == s.action);
+            let grow = if same {
+                c + 1
+            } else {
+                frame + c + usize::from(!current.is_empty())
+            };
+            if size + grow > limits::IOT_POLICY_CHARS && !current.is_empty() {
+                groups.push((std::mem::take(&mut current), size));
+                size = base;
+            }
+            if let Some(last) = current.last_mut().filter(|last| last.action == s.action) {
+                last.resources.push(r.clone());
+                size += c + 1;
+            } else {
+                size += frame + c + usize::from(!current.is_empty());
+                current.push(Statement {
                     sid: s.sid,
                     action: s.action,
-                    resources: vec![(*r).clone()],
-                }),
+                    resources: vec![r.clone()],
+                });
             }
         }
-        iot_statements(&merged, false)
-    };
-    let groups = limits::split(&pairs, limits::IOT_POLICY_CHARS, |g| {
-        limits::document_chars(&document(regroup(g)))
-    });
-    if groups.is_empty() {
-        return vec![Vec::new()];
     }
-    groups.iter().map(|g| regroup(g)).collect()
+    if !current.is_empty() || groups.is_empty() {
+        groups.push((current, size));
+    }
+    groups
+        .into_iter()
+        .map(|(g, size)| {
+            let nodes = iot_statements(&g, false);
+            debug_assert_eq!(
+                limits::document_chars(&document(nodes.clone())),
+                size,
+                "summed and measured sizes differ"
+            );
+            nodes
+        })
+        .collect()
 }
 
 /// The names of a pool's IoT policies, comma-separated, as the attach function reads them.

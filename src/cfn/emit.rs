@@ -2,7 +2,7 @@
 //! reader (CloudFormation's) would retype (`"2010-09-09"`, `on`, `1_000`) and never writes
 //! anchors (rust-deps.md §1.3); JSON through serde_json. Both end with one newline.
 
-use super::model::Template;
+use super::model::{Node, Template};
 
 /// Output format of the templates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -34,12 +34,16 @@ pub fn header(source: &str) -> String {
 
 /// Renders `template` as text.
 pub fn emit(template: &Template, source: &str, format: Format) -> String {
-    let node = template.to_node();
+    emit_node(&template.to_node(), source, format)
+}
+
+/// Renders a template already turned into a tree ([`Template::to_node`]) as text.
+pub fn emit_node(node: &Node, source: &str, format: Format) -> String {
     match format {
         Format::Yaml => {
             // Wide enough that no ARN is folded: a `>-` block around one ARN reads badly in diffs.
             let options = serde_saphyr::ser_options! { folded_wrap_chars: 400 };
-            let body = serde_saphyr::to_string_with_options(&node, options)
+            let body = serde_saphyr::to_string_with_options(node, options)
                 .expect("a Node always serializes");
             let mut out = header(source);
             out.push_str(&body);
@@ -49,7 +53,7 @@ pub fn emit(template: &Template, source: &str, format: Format) -> String {
             out
         }
         Format::Json => {
-            let mut out = serde_json::to_string_pretty(&node).expect("a Node always serializes");
+            let mut out = serde_json::to_string_pretty(node).expect("a Node always serializes");
             out.push('\n');
             out
         }
