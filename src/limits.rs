@@ -32,13 +32,34 @@ pub const MAX_OUTPUTS: usize = 200;
 
 /// The longest texts intrinsics may become, so measured sizes are upper bounds.
 fn resolve_sub(text: &str) -> String {
-    text.replace("${AWS::Partition}", "aws-us-gov")
-        .replace("${AWS::Region}", "ap-southeast-5")
-        .replace("${AWS::AccountId}", "123456789012")
-        // Stack names are at most 128 characters (CFN-LIM).
-        .replace("${AWS::StackName}", &"s".repeat(128))
-        .replace("${!", "${")
+    // One pass (this runs for every ARN of every policy measured).
+    let mut out = String::with_capacity(text.len() + 160);
+    let mut rest = text;
+    while let Some(i) = rest.find("${") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i..];
+        let (with, skip) = if after.starts_with("${AWS::Partition}") {
+            ("aws-us-gov", "${AWS::Partition}".len())
+        } else if after.starts_with("${AWS::Region}") {
+            ("ap-southeast-5", "${AWS::Region}".len())
+        } else if after.starts_with("${AWS::AccountId}") {
+            ("123456789012", "${AWS::AccountId}".len())
+        } else if after.starts_with("${AWS::StackName}") {
+            // Stack names are at most 128 characters (CFN-LIM).
+            (STACK_NAME_MAX, "${AWS::StackName}".len())
+        } else if after.starts_with("${!") {
+            ("${", 3)
+        } else {
+            ("${", 2)
+        };
+        out.push_str(with);
+        rest = &after[skip..];
+    }
+    out.push_str(rest);
+    out
 }
+
+const STACK_NAME_MAX: &str = "ssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssss";
 
 /// A stand-in for a `Ref` or `Fn::GetAtt` value: as long as a function ARN with a 64-character
 /// name in the longest region (the only such value synth puts in a policy).
@@ -237,6 +258,18 @@ fn role_pointer(c: &Compiled, id: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn resolves_pseudo_parameters_to_their_longest_text() {
+        assert_eq!(STACK_NAME_MAX.len(), 128);
+        assert_eq!(
+            resolve_sub(
+                "arn:${AWS::Partition}:iot:${AWS::Region}:${AWS::AccountId}:topic/${!cognito-identity.amazonaws.com:sub}/${X}"
+            ),
+            "arn:aws-us-gov:iot:ap-southeast-5:123456789012:topic/${cognito-identity.amazonaws.com:sub}/${X}"
+        );
+        assert_eq!(resolve_sub("${AWS::StackName}-p").len(), 130);
+    }
 
     #[test]
     fn counts_resolved_characters_without_whitespace() {

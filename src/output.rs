@@ -1,8 +1,9 @@
 //! The files synth would write, compared with or written to the output directory. Writes are
 //! atomic (a temporary file in the same directory, then rename), so a reader never sees half a
-//! template, and an interrupted run leaves the old file.
+//! template, and an interrupted run leaves the old file; nothing is renamed into place until
+//! every spec has passed.
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 use std::fs;
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
@@ -13,22 +14,79 @@ use similar::TextDiff;
 /// are ever removed as orphans.
 const MARKER: &str = "cogsynth";
 
-/// How out/ differs from what synth would write.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct Drift {
-    /// Files that would be written but do not exist.
-    pub missing: Vec<PathBuf>,
-    /// Files whose content differs, with a unified diff.
-    pub stale: Vec<(PathBuf, String)>,
-    /// Generated templates with no spec.
-    pub orphaned: Vec<PathBuf>,
+/// One file synth would write, set against the disk as soon as it is produced, so that only
+/// differences are kept in memory (issue: scale).
+#[derive(Debug)]
+pub enum Staged {
+    /// The file on disk already has this content.
+    Same,
+    /// `--check`: the file does not exist.
+    Missing,
+    /// `--check`: the file differs; a unified diff from disk to what synth would write.
+    Stale(String),
+    /// Writing: the new content sits in a hidden temporary file in the same directory, renamed
+    /// over the target by [`commit`] once every spec has passed, deleted if dropped instead.
+    Pending(tempfile::TempPath),
 }
 
-impl Drift {
-    /// True when out/ is up to date.
-    pub fn is_clean(&self) -> bool {
-        self.missing.is_empty() && self.stale.is_empty() && self.orphaned.is_empty()
+/// Sets `content` for `path` against the disk: compared (`check`) or staged for writing.
+pub fn stage(path: &Path, content: &str, check: bool) -> io::Result<Staged> {
+    let old = match fs::read_to_string(path) {
+        Ok(old) if old == content => return Ok(Staged::Same),
+        Ok(old) => Some(old),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+        // Not UTF-8 (or unreadable as text): it differs.
+        Err(e) if e.kind() == io::ErrorKind::InvalidData => Some(String::new()),
+        Err(e) => return Err(e),
+    };
+    if check {
+        return Ok(match old {
+            None => Staged::Missing,
+            Some(old) => {
+                let shown = path.display().to_string();
+                let diff = TextDiff::from_lines(&old, content)
+                    .unified_diff()
+                    .context_radius(3)
+                    .header(&shown, &format!("{shown} (generated)"))
+                    .to_string();
+                Staged::Stale(diff)
+            }
+        });
     }
+    let dir = path.parent().unwrap_or_else(|| Path::new("."));
+    fs::create_dir_all(dir)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".synth-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    tmp.write_all(content.as_bytes())?;
+    // Temporary files are created 0600; templates are ordinary files, readable by tools and
+    // colleagues like anything else in the checkout.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        tmp.as_file()
+            .set_permissions(fs::Permissions::from_mode(0o644))?;
+    }
+    // No fsync: the rename is what makes the write atomic for readers, and out/ can always be
+    // regenerated; a sync per file would make a fleet-wide run disk-bound.
+    Ok(Staged::Pending(tmp.into_temp_path()))
+}
+
+/// Renames every staged file over its target.
+pub fn commit(pending: Vec<(PathBuf, tempfile::TempPath)>) -> io::Result<()> {
+    for (path, tmp) in pending {
+        tmp.persist(&path).map_err(|e| e.error)?;
+    }
+    Ok(())
+}
+
+/// Generated files in `dir` that no spec produces any more.
+pub fn orphans(dir: &Path, planned: &BTreeSet<PathBuf>) -> io::Result<Vec<PathBuf>> {
+    Ok(generated_files(dir)?
+        .into_iter()
+        .filter(|p| !planned.contains(p))
+        .collect())
 }
 
 /// Generated files in `dir`: templates (`*.template.yaml` / `*.template.json` that carry the
@@ -71,134 +129,64 @@ fn is_parameter_file(path: &Path) -> bool {
     })
 }
 
-/// Compares `planned` (path → content) with the disk. With `orphans`, generated templates in
-/// `dir` that are not planned count as drift.
-pub fn compare(
-    planned: &BTreeMap<PathBuf, String>,
-    dir: &Path,
-    orphans: bool,
-) -> io::Result<Drift> {
-    let mut drift = Drift::default();
-    for (path, content) in planned {
-        match fs::read_to_string(path) {
-            Ok(old) if old == *content => {}
-            Ok(old) => {
-                let shown = path.display().to_string();
-                let diff = TextDiff::from_lines(&old, content)
-                    .unified_diff()
-                    .context_radius(3)
-                    .header(&shown, &format!("{shown} (generated)"))
-                    .to_string();
-                drift.stale.push((path.clone(), diff));
-            }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => drift.missing.push(path.clone()),
-            Err(e) => return Err(e),
-        }
-    }
-    if orphans {
-        drift.orphaned = generated_files(dir)?
-            .into_iter()
-            .filter(|p| !planned.contains_key(p))
-            .collect();
-    }
-    Ok(drift)
-}
-
-/// Writes every planned file atomically; with `orphans`, removes generated templates in `dir`
-/// that are not planned. Returns the paths written (content changed or new).
-pub fn write(
-    planned: &BTreeMap<PathBuf, String>,
-    dir: &Path,
-    orphans: bool,
-) -> io::Result<Vec<PathBuf>> {
-    fs::create_dir_all(dir)?;
-    let mut written = Vec::new();
-    for (path, content) in planned {
-        if fs::read_to_string(path).is_ok_and(|old| old == *content) {
-            continue;
-        }
-        let parent = path.parent().unwrap_or(dir);
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".synth-")
-            .suffix(".tmp")
-            .tempfile_in(parent)?;
-        tmp.write_all(content.as_bytes())?;
-        // Temporary files are created 0600; templates are ordinary files, readable by tools
-        // and colleagues like anything else in the checkout.
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt as _;
-            tmp.as_file()
-                .set_permissions(fs::Permissions::from_mode(0o644))?;
-        }
-        tmp.as_file().sync_all()?;
-        tmp.persist(path).map_err(|e| e.error)?;
-        written.push(path.clone());
-    }
-    if orphans {
-        for orphan in generated_files(dir)?
-            .into_iter()
-            .filter(|p| !planned.contains_key(p))
-        {
-            fs::remove_file(orphan)?;
-        }
-    }
-    Ok(written)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn plan(dir: &Path, files: &[(&str, &str)]) -> BTreeMap<PathBuf, String> {
-        files
-            .iter()
-            .map(|(n, c)| (dir.join(n), (*c).to_owned()))
-            .collect()
-    }
-
     #[test]
-    fn write_then_compare_is_clean_and_drift_is_named() {
+    fn staging_compares_then_commits_atomically() {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
-        let planned = plan(
-            d,
-            &[
-                ("a.template.yaml", "# cogsynth\na: 1\n"),
-                ("b.template.yaml", "# cogsynth\nb: 1\n"),
-            ],
-        );
-        assert_eq!(write(&planned, d, true).unwrap().len(), 2);
-        assert!(compare(&planned, d, true).unwrap().is_clean());
-        // Unchanged files are not rewritten.
-        assert!(write(&planned, d, true).unwrap().is_empty());
-
-        fs::write(d.join("a.template.yaml"), "# cogsynth\na: 2\n").unwrap();
-        fs::remove_file(d.join("b.template.yaml")).unwrap();
-        fs::write(d.join("old.template.yaml"), "# cogsynth\n").unwrap();
-        fs::write(d.join("notes.template.yaml"), "hand-written\n").unwrap();
-        let drift = compare(&planned, d, true).unwrap();
-        assert_eq!(drift.missing, [d.join("b.template.yaml")]);
-        assert_eq!(drift.orphaned, [d.join("old.template.yaml")]);
-        assert_eq!(drift.stale.len(), 1);
-        assert!(
-            drift.stale[0].1.contains("-a: 2\n+a: 1\n"),
-            "{}",
-            drift.stale[0].1
-        );
-
-        write(&planned, d, true).unwrap();
-        assert!(compare(&planned, d, true).unwrap().is_clean());
-        assert!(!d.join("old.template.yaml").exists(), "orphan removed");
-        assert!(
-            d.join("notes.template.yaml").exists(),
-            "files synth did not generate are kept"
-        );
-        let leftovers: Vec<_> = fs::read_dir(d)
+        let a = d.join("a.template.yaml");
+        assert!(matches!(
+            stage(&a, "# cogsynth\na: 1\n", true).unwrap(),
+            Staged::Missing
+        ));
+        let Staged::Pending(tmp) = stage(&a, "# cogsynth\na: 1\n", false).unwrap() else {
+            panic!("not staged")
+        };
+        assert!(!a.exists(), "nothing lands before commit");
+        commit(vec![(a.clone(), tmp)]).unwrap();
+        assert_eq!(fs::read_to_string(&a).unwrap(), "# cogsynth\na: 1\n");
+        assert!(matches!(
+            stage(&a, "# cogsynth\na: 1\n", false).unwrap(),
+            Staged::Same
+        ));
+        let Staged::Stale(diff) = stage(&a, "# cogsynth\na: 2\n", true).unwrap() else {
+            panic!("not stale")
+        };
+        assert!(diff.contains("-a: 1\n+a: 2\n"), "{diff}");
+        // A staged file that is dropped instead of committed leaves nothing behind.
+        drop(stage(&a, "# cogsynth\na: 3\n", false).unwrap());
+        assert_eq!(fs::read_to_string(&a).unwrap(), "# cogsynth\na: 1\n");
+        let leftovers = fs::read_dir(d)
             .unwrap()
             .filter_map(Result::ok)
             .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
-            .collect();
-        assert!(leftovers.is_empty());
+            .count();
+        assert_eq!(leftovers, 0);
+    }
+
+    #[test]
+    fn only_generated_files_are_orphans() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        fs::write(d.join("keep.template.yaml"), "# cogsynth\n").unwrap();
+        fs::write(d.join("old.template.yaml"), "# cogsynth\n").unwrap();
+        fs::write(d.join("notes.template.yaml"), "hand-written\n").unwrap();
+        fs::write(
+            d.join("old.dev.parameters.json"),
+            "[{\"ParameterKey\": \"A\", \"ParameterValue\": \"b\"}]",
+        )
+        .unwrap();
+        fs::write(d.join("other.parameters.json"), "{\"not\": \"ours\"}").unwrap();
+        let planned: BTreeSet<PathBuf> = [d.join("keep.template.yaml")].into();
+        assert_eq!(
+            orphans(d, &planned).unwrap(),
+            [
+                d.join("old.dev.parameters.json"),
+                d.join("old.template.yaml")
+            ]
+        );
     }
 }

@@ -2,7 +2,7 @@
 //! checks → build → rules → expectations), emits, then writes or checks out/. The only module besides `output` that
 //! touches the filesystem. All-or-nothing: if any spec has an error, nothing is written.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io::{self, Write};
 use std::num::NonZero;
@@ -15,6 +15,7 @@ use crate::cfn::stackset;
 use crate::cli::{Cli, Command, DiagFormat, TemplateFormat};
 use crate::compile::compile;
 use crate::diag::{self, Class, Diagnostic, Pos, Severity};
+use crate::output::Staged;
 use crate::{limits, output};
 
 /// Exit code: success.
@@ -28,7 +29,7 @@ pub const EXIT_INPUT: i32 = 2;
 struct Built {
     source: String,
     path: PathBuf,
-    text: String,
+    staged: Staged,
 }
 
 /// Runs synth as the command line asked, relative to `cwd`. Returns the exit code.
@@ -70,24 +71,42 @@ pub fn run(cli: &Cli, cwd: &Path, stdout: &mut dyn Write, stderr: &mut dyn Write
         TemplateFormat::Json => Format::Json,
     };
     let out_dir = cwd.join(&cli.out);
-    let (mut built, mut diags, sources) = compile_all(cwd, &files, format, &out_dir);
+    // Writing stages files in out/ as specs finish; if out/ did not exist and the run fails,
+    // it goes again, so a failed run leaves no trace.
+    let out_existed = out_dir.exists();
+    let (built, mut diags, sources) = compile_all(cwd, &files, format, &out_dir, cli.check);
 
     diag::sort(&mut diags);
     render(&diags, &sources, cli.format, stdout, stderr);
-    if diags
+    let failed = if diags
         .iter()
         .any(|d| d.severity == Severity::Error && d.class == Class::Input)
     {
-        return EXIT_INPUT;
-    }
-    if diag::has_errors(&diags) {
-        return EXIT_FINDINGS;
-    }
-    let planned = planned(&mut built);
-    if cli.check {
-        check_out(cli, cwd, &planned, !named, stdout, stderr)
+        Some(EXIT_INPUT)
+    } else if diag::has_errors(&diags) {
+        Some(EXIT_FINDINGS)
     } else {
-        write_out(cli, cwd, &built, &planned, !named, stderr)
+        None
+    };
+    let built = match (built, failed) {
+        (Ok(built), None) => built,
+        (built, failed) => {
+            // Dropping the staged files deletes them.
+            let io_failed = built.is_err();
+            if let Err(e) = &built {
+                let _ = writeln!(stderr, "{}: error[io]: {}", display(&cli.out), io_words(e));
+            }
+            drop(built);
+            if !out_existed {
+                let _ = fs::remove_dir(&out_dir);
+            }
+            return failed.unwrap_or(if io_failed { EXIT_INPUT } else { EXIT_OK });
+        }
+    };
+    if cli.check {
+        check_out(cli, cwd, &built, !named, stdout, stderr)
+    } else {
+        write_out(cli, cwd, built, !named, stderr)
     }
 }
 
@@ -99,7 +118,12 @@ fn compile_all(
     files: &[PathBuf],
     format: Format,
     out_dir: &Path,
-) -> (Vec<Built>, Vec<Diagnostic>, BTreeMap<String, String>) {
+    check: bool,
+) -> (
+    io::Result<Vec<Built>>,
+    Vec<Diagnostic>,
+    BTreeMap<String, String>,
+) {
     // Specs are independent: compile them on every core, then put the results back in file
     // order, so nothing depends on which thread took which spec.
     let next = AtomicUsize::new(0);
@@ -114,7 +138,7 @@ fn compile_all(
                         let Some(file) = files.get(index) else { break };
                         mine.push(One {
                             index,
-                            ..build_one(cwd, file, format, out_dir)
+                            ..build_one(cwd, file, format, out_dir, check)
                         });
                     }
                     mine
@@ -131,18 +155,23 @@ fn compile_all(
     let mut sources = BTreeMap::new();
     let mut built = Vec::new();
     let mut stacks = Vec::new();
+    let mut io_error = None;
     for one in results {
-        diags.extend(one.diags);
-        if let Some(text) = one.source {
+        // Source texts are kept only to show snippets of diagnostics.
+        if let Some(text) = one.source.filter(|_| !one.diags.is_empty()) {
             sources.insert(one.shown.clone(), text);
         }
+        diags.extend(one.diags);
         if let Some((stack, pos)) = one.stack {
             stacks.push((stack, one.shown, pos));
         }
-        built.extend(one.built);
+        match one.built {
+            Ok(b) => built.extend(b),
+            Err(e) => io_error = io_error.or(Some(e)),
+        }
     }
     check_unique_stacks(&stacks, &mut diags);
-    (built, diags, sources)
+    (io_error.map_or(Ok(built), Err), diags, sources)
 }
 
 /// What one spec gives.
@@ -151,18 +180,18 @@ struct One {
     shown: String,
     source: Option<String>,
     stack: Option<(String, Pos)>,
-    built: Vec<Built>,
+    built: io::Result<Vec<Built>>,
     diags: Vec<Diagnostic>,
 }
 
-fn build_one(cwd: &Path, file: &Path, format: Format, out_dir: &Path) -> One {
+fn build_one(cwd: &Path, file: &Path, format: Format, out_dir: &Path, check: bool) -> One {
     let shown = display(file);
     let mut one = One {
         index: 0,
         shown: shown.clone(),
         source: None,
         stack: None,
-        built: Vec::new(),
+        built: Ok(Vec::new()),
         diags: Vec::new(),
     };
     let bytes = match fs::read(cwd.join(file)) {
@@ -190,127 +219,152 @@ fn build_one(cwd: &Path, file: &Path, format: Format, out_dir: &Path) -> One {
     let source = c.loaded.file.clone();
     let text = emit_node(&c.node, &source, format);
     one.diags.extend(limits::check_text(&c, &text));
-    let path = out_dir.join(format!("{stack}.template.{}", format.extension()));
-    one.built.push(Built {
-        source: source.clone(),
-        path,
+    let mut files = vec![(
+        out_dir.join(format!("{stack}.template.{}", format.extension())),
         text,
-    });
+    )];
     for (env_name, env) in &c.loaded.spec.environments {
-        let path = out_dir.join(format!("{stack}.{env_name}.parameters.json"));
-        one.built.push(Built {
-            source: source.clone(),
-            path,
-            text: stackset::parameter_file(env),
-        });
+        files.push((
+            out_dir.join(format!("{stack}.{env_name}.parameters.json")),
+            stackset::parameter_file(env),
+        ));
     }
     if let Some(set) = stackset::build(&c.loaded.spec) {
-        let path = out_dir.join(format!("{stack}.stackset.template.{}", format.extension()));
-        one.built.push(Built {
-            source: source.clone(),
-            path,
-            text: emit(&set, &source, format),
-        });
+        files.push((
+            out_dir.join(format!("{stack}.stackset.template.{}", format.extension())),
+            emit(&set, &source, format),
+        ));
     }
+    // Set each file against the disk now, so no text outlives its spec.
+    one.built = files
+        .into_iter()
+        .map(|(path, text)| {
+            Ok(Built {
+                source: source.clone(),
+                staged: output::stage(&path, &text, check)?,
+                path,
+            })
+        })
+        .collect();
     one.stack = Some((stack.clone(), c.loaded.doc.locate("/stack")));
     one
 }
 
-fn planned(built: &mut [Built]) -> BTreeMap<PathBuf, String> {
-    built
-        .iter_mut()
-        .map(|b| (b.path.clone(), std::mem::take(&mut b.text)))
-        .collect()
+fn planned(built: &[Built]) -> BTreeSet<PathBuf> {
+    built.iter().map(|b| b.path.clone()).collect()
 }
 
 fn check_out(
     cli: &Cli,
     cwd: &Path,
-    planned: &BTreeMap<PathBuf, String>,
+    built: &[Built],
     orphans: bool,
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> i32 {
     let shown = |p: &Path| display(p.strip_prefix(cwd).unwrap_or(p));
-    match output::compare(planned, &cwd.join(&cli.out), orphans) {
-        Ok(drift) if drift.is_clean() => {
+    let orphaned = if orphans {
+        match output::orphans(&cwd.join(&cli.out), &planned(built)) {
+            Ok(o) => o,
+            Err(e) => {
+                let _ = writeln!(stderr, "{}: error[io]: {}", display(&cli.out), io_words(&e));
+                return EXIT_INPUT;
+            }
+        }
+    } else {
+        Vec::new()
+    };
+    let mut stale = false;
+    for b in built {
+        if let Staged::Missing = b.staged {
+            let _ = writeln!(stderr, "{}: missing: synth would write it", shown(&b.path));
+            stale = true;
+        }
+    }
+    for b in built {
+        if let Staged::Stale(diff) = &b.staged {
             let _ = writeln!(
                 stderr,
-                "synth: {} file(s) in {} are up to date",
-                planned.len(),
-                display(&cli.out)
+                "{}: stale: differs from what synth would write",
+                shown(&b.path)
             );
-            EXIT_OK
-        }
-        Ok(drift) => {
-            for p in &drift.missing {
-                let _ = writeln!(stderr, "{}: missing: synth would write it", shown(p));
-            }
-            for (p, diff) in &drift.stale {
-                let _ = writeln!(
-                    stderr,
-                    "{}: stale: differs from what synth would write",
-                    shown(p)
-                );
-                let _ = write!(
-                    stdout,
-                    "{}",
-                    diff.replace(&format!("{}/", cwd.display()), "")
-                );
-            }
-            for p in &drift.orphaned {
-                let _ = writeln!(stderr, "{}: orphaned: no spec generates it", shown(p));
-            }
-            let _ = writeln!(
-                stderr,
-                "synth --check: {} is stale; run `synth` and commit the result",
-                display(&cli.out)
+            let _ = write!(
+                stdout,
+                "{}",
+                diff.replace(&format!("{}/", cwd.display()), "")
             );
-            EXIT_FINDINGS
+            stale = true;
         }
-        Err(e) => {
-            let _ = writeln!(stderr, "{}: error[io]: {}", display(&cli.out), io_words(&e));
-            EXIT_INPUT
-        }
+    }
+    for p in &orphaned {
+        let _ = writeln!(stderr, "{}: orphaned: no spec generates it", shown(p));
+        stale = true;
+    }
+    if stale {
+        let _ = writeln!(
+            stderr,
+            "synth --check: {} is stale; run `synth` and commit the result",
+            display(&cli.out)
+        );
+        EXIT_FINDINGS
+    } else {
+        let _ = writeln!(
+            stderr,
+            "synth: {} file(s) in {} are up to date",
+            built.len(),
+            display(&cli.out)
+        );
+        EXIT_OK
     }
 }
 
 fn write_out(
     cli: &Cli,
     cwd: &Path,
-    built: &[Built],
-    planned: &BTreeMap<PathBuf, String>,
+    built: Vec<Built>,
     orphans: bool,
     stderr: &mut dyn Write,
 ) -> i32 {
     let shown = |p: &Path| display(p.strip_prefix(cwd).unwrap_or(p));
-    match output::write(planned, &cwd.join(&cli.out), orphans) {
-        Ok(written) => {
-            for b in built {
-                let state = if written.contains(&b.path) {
-                    "wrote"
-                } else {
-                    "unchanged"
-                };
-                let _ = writeln!(
-                    stderr,
-                    "synth: {state} {} (from {})",
-                    shown(&b.path),
-                    b.source
-                );
+    let out_dir = cwd.join(&cli.out);
+    let planned = planned(&built);
+    let mut lines = Vec::new();
+    let mut pending = Vec::new();
+    for b in built {
+        let state = match b.staged {
+            Staged::Pending(tmp) => {
+                pending.push((b.path.clone(), tmp));
+                "wrote"
             }
-            EXIT_OK
-        }
-        Err(e) => {
-            let _ = writeln!(
-                stderr,
-                "{}: error[io]: cannot write: {}",
-                display(&cli.out),
-                io_words(&e)
-            );
-            EXIT_INPUT
-        }
+            _ => "unchanged",
+        };
+        lines.push(format!(
+            "synth: {state} {} (from {})",
+            shown(&b.path),
+            b.source
+        ));
     }
+    let result = output::commit(pending).and_then(|()| {
+        if orphans {
+            for orphan in output::orphans(&out_dir, &planned)? {
+                fs::remove_file(orphan)?;
+            }
+        }
+        Ok(())
+    });
+    if let Err(e) = result {
+        let _ = writeln!(
+            stderr,
+            "{}: error[io]: cannot write: {}",
+            display(&cli.out),
+            io_words(&e)
+        );
+        return EXIT_INPUT;
+    }
+    for line in lines {
+        let _ = writeln!(stderr, "{line}");
+    }
+    EXIT_OK
 }
 
 /// `*.yaml` and `*.yml` in `dir`, sorted by name.

@@ -28,7 +28,8 @@ fn hard_coded(text: &str) -> bool {
 
 fn walk(v: &Value, hits: &mut Vec<String>) {
     match v {
-        Value::String(s) if hard_coded(s) => hits.push(s.clone()),
+        // ARNs are whole values (a string or a Fn::Sub text): skip the rest, such as inline code.
+        Value::String(s) if s.starts_with("arn:") && hard_coded(s) => hits.push(s.clone()),
         Value::Object(m) => m.values().for_each(|c| walk(c, hits)),
         Value::Array(a) => a.iter().for_each(|c| walk(c, hits)),
         _ => {}
