@@ -2,6 +2,11 @@
 
 use std::process::ExitCode;
 
+// Allocation is about a quarter of synth's work (callgrind: many short-lived strings and JSON
+// values per spec); mimalloc makes a fleet-wide run markedly faster (README "Performance").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::Parser;
 use cogsynth::cli::Cli;
 

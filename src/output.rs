@@ -55,19 +55,17 @@ pub fn stage(path: &Path, content: &str, check: bool) -> io::Result<Staged> {
     }
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
     fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".synth-")
-        .suffix(".tmp")
-        .tempfile_in(dir)?;
-    tmp.write_all(content.as_bytes())?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".synth-").suffix(".tmp");
     // Temporary files are created 0600; templates are ordinary files, readable by tools and
     // colleagues like anything else in the checkout.
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
-        tmp.as_file()
-            .set_permissions(fs::Permissions::from_mode(0o644))?;
+        builder.permissions(fs::Permissions::from_mode(0o644));
     }
+    let mut tmp = builder.tempfile_in(dir)?;
+    tmp.write_all(content.as_bytes())?;
     // No fsync: the rename is what makes the write atomic for readers, and out/ can always be
     // regenerated; a sync per file would make a fleet-wide run disk-bound.
     Ok(Staged::Pending(tmp.into_temp_path()))
