@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use super::{Context, Finding, Rule};
+use super::{Context, Finding, Rule, manages_attachments};
 use crate::diag::Severity;
 use crate::policy::doc::Effect;
 
@@ -25,9 +25,7 @@ fn check(ctx: &Context<'_>) -> Vec<Finding> {
         .iter()
         .filter(|s| s.effect == Effect::Allow)
     {
-        let attach = s.actions.iter().any(|a| {
-            a.eq_ignore_ascii_case("iot:AttachPolicy") || a.eq_ignore_ascii_case("iot:DetachPolicy")
-        });
+        let attach = s.actions.iter().any(|a| manages_attachments(a));
         if !attach || !s.resources.iter().any(|r| r == "*") {
             continue;
         }

@@ -186,6 +186,13 @@ pub static RULES: &[&Rule] = &[
     &guest_reach::RULE,
 ];
 
+/// True for `iot:AttachPolicy` and `iot:DetachPolicy`, which have no resource type for a
+/// Cognito identity target and so must be granted on `*` (aws-facts.md §5.2; CIP-ATTACH-004).
+pub(crate) fn manages_attachments(action: &str) -> bool {
+    action.eq_ignore_ascii_case("iot:AttachPolicy")
+        || action.eq_ignore_ascii_case("iot:DetachPolicy")
+}
+
 /// Every IoT data-plane action a pool role may hold (security-rules.md M1).
 pub(crate) const MQTT_ACTIONS: [&str; 4] =
     ["iot:Connect", "iot:Publish", "iot:Subscribe", "iot:Receive"];

@@ -5,7 +5,7 @@
 //! Anchors: Guard IOT_POLICY_WILDCARD_RESOURCE_RULE (cfn_nag W39), Device Defender
 //! IOT_POLICY_OVERLY_PERMISSIVE_CHECK, KICS be5b230d, CKV_AWS_111.
 
-use super::{Context, Finding, Rule, iot_resource};
+use super::{Context, Finding, Rule, iot_resource, manages_attachments};
 use crate::diag::Severity;
 use crate::policy::doc::Effect;
 
@@ -26,9 +26,7 @@ fn check(ctx: &Context<'_>) -> Vec<Finding> {
         .filter(|s| s.effect == Effect::Allow)
     {
         // Attaching and detaching IoT policies cannot be scoped for Cognito targets (CIP-ATTACH-004).
-        let attach_only = s.actions.iter().all(|a| {
-            a.eq_ignore_ascii_case("iot:AttachPolicy") || a.eq_ignore_ascii_case("iot:DetachPolicy")
-        });
+        let attach_only = s.actions.iter().all(|a| manages_attachments(a));
         for r in &s.resources {
             let everything = r == "*" && !attach_only;
             let every_name =

@@ -8,12 +8,13 @@
 //! CloudFormation's pre-signed S3 URL would receive it. The harness prints one JSON object with the SDK calls,
 //! the captured output and the requests the server received; every assertion is made here. No cargo.
 
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::PathBuf;
+use std::process::Command;
 
 use cogsynth::lambda::{Language, render_detach};
 use serde_json::{Value, json};
+
+use crate::harness;
 use tempfile::TempDir;
 
 const STACK: &str = "fleet";
@@ -47,10 +48,6 @@ const SECRETS: [&str; 5] = [
     "X-Amz-",
     "cloudformation-custom-resource-response",
 ];
-
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lambda")
-}
 
 /// A rendered function in its own directory, as CloudFormation deploys inline code.
 struct Deployed {
@@ -169,67 +166,20 @@ struct Outcome {
 
 /// Runs `invocations` in one process, the way a warm execution environment serves them.
 fn run(deployed: &Deployed, stub: &Stub, invocations: &[Value]) -> Vec<Outcome> {
-    let fixtures = fixtures();
-    let (program, harness, stub_root, search_path) = match deployed.language {
-        Language::NodeJs => ("node", "detach-harness.js", "stub-node", "NODE_PATH"),
-        Language::Python => ("python3", "detach-harness.py", "stub-python", "PYTHONPATH"),
-    };
-    let stub_root = fixtures.join(stub_root);
-    let mut command = Command::new(program);
+    let (mut command, stub_root) =
+        harness::command(deployed.language, "detach-harness", &deployed.file);
     command
-        .arg(fixtures.join(harness))
-        .current_dir(deployed.file.parent().expect("the handler has a directory"))
-        .env_clear()
-        .env(search_path, &stub_root)
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .env("PYTHONIOENCODING", "utf-8")
         .env("STUB_IOT_TARGETS", stub.targets.to_string())
         .env("STUB_IOT_PAGE_SIZE", stub.page_size.to_string())
         .env("STUB_IOT_LIST_FAIL", stub.list_fail.to_string())
-        .env("STUB_IOT_DETACH_FAIL", stub.detach_fail.to_string())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    // Just enough of the outer environment to find the interpreters (pyenv shims need HOME / PYENV_*).
-    for name in ["PATH", "HOME", "PYENV_ROOT", "PYENV_VERSION", "SYSTEMROOT"] {
-        if let Some(value) = std::env::var_os(name) {
-            command.env(name, value);
-        }
-    }
-    let mut child = command
-        .spawn()
-        .unwrap_or_else(|err| panic!("cannot start `{program}` (it must be on PATH): {err}"));
-    let request = json!({
-        "module": deployed.file,
-        "stubRoot": stub_root,
-        "invocations": invocations,
-    });
-    child
-        .stdin
-        .take()
-        .expect("piped stdin")
-        .write_all(request.to_string().as_bytes())
-        .expect("write the harness request");
-    let output = child.wait_with_output().expect("wait for the harness");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "{:?}: harness failed ({})\nstdout:\n{stdout}\nstderr:\n{stderr}",
-        deployed.language,
-        output.status
+        .env("STUB_IOT_DETACH_FAIL", stub.detach_fail.to_string());
+    let report = harness::run(
+        command,
+        &deployed.file,
+        &stub_root,
+        invocations,
+        &format!("{:?}", deployed.language),
     );
-    let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|err| {
-        panic!(
-            "{:?}: harness output is not JSON ({err}):\n{stdout}",
-            deployed.language
-        )
-    });
-
-    // The SDK client is created once, at module load, and nothing is printed before the first call.
-    assert_eq!(report["clientsAtLoad"], json!(1), "{:?}", deployed.language);
-    assert_eq!(report["clientsAfter"], json!(1), "{:?}", deployed.language);
-    assert_eq!(report["loadOutput"], json!([]), "{:?}", deployed.language);
 
     let text = |value: &Value| value.as_str().map(str::to_owned);
     report["invocations"]

@@ -6,12 +6,13 @@
 //! harness prints one JSON object with the handler's answers, the SDK calls and the captured output; every
 //! assertion is made here, on parsed JSON. No network, no cargo.
 
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::PathBuf;
+use std::process::Command;
 
 use cogsynth::lambda::{AttachSource, InvokeMode, Language, render};
 use serde_json::{Value, json};
+
+use crate::harness;
 use tempfile::TempDir;
 
 const STACK: &str = "fleet";
@@ -55,10 +56,6 @@ impl Variant {
     fn api_gateway(self) -> bool {
         self.invoke == InvokeMode::ApiGateway
     }
-}
-
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lambda")
 }
 
 /// A rendered function in its own directory, as CloudFormation deploys inline code.
@@ -254,70 +251,22 @@ struct Outcome {
 
 /// Runs `invocations` in one process, the way a warm execution environment serves them.
 fn run(deployed: &Deployed, env: &Env, invocations: &[Value]) -> Run {
-    let fixtures = fixtures();
-    let (program, harness, stub_root, search_path) = match deployed.variant.language {
-        Language::NodeJs => ("node", "harness.js", "stub-node", "NODE_PATH"),
-        Language::Python => ("python3", "harness.py", "stub-python", "PYTHONPATH"),
-    };
-    let stub_root = fixtures.join(stub_root);
-    let mut command = Command::new(program);
-    command
-        .arg(fixtures.join(harness))
-        .current_dir(deployed.file.parent().expect("the handler has a directory"))
-        .env_clear()
-        .env(search_path, &stub_root)
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .env("PYTHONIOENCODING", "utf-8")
-        .env("STUB_IOT_FAIL", env.fail.to_string())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    // Just enough of the outer environment to find the interpreters (pyenv shims need HOME / PYENV_*).
-    for name in ["PATH", "HOME", "PYENV_ROOT", "PYENV_VERSION", "SYSTEMROOT"] {
-        if let Some(value) = std::env::var_os(name) {
-            command.env(name, value);
-        }
-    }
+    let (mut command, stub_root) =
+        harness::command(deployed.variant.language, "harness", &deployed.file);
+    command.env("STUB_IOT_FAIL", env.fail.to_string());
     if let Some(pool_id) = &env.pool_id {
         command.env("IDENTITY_POOL_ID", pool_id);
     }
     if let Some(policies) = &env.policies {
         command.env("IOT_POLICY_NAMES", policies);
     }
-    let mut child = command
-        .spawn()
-        .unwrap_or_else(|err| panic!("cannot start `{program}` (it must be on PATH): {err}"));
-    let request = json!({
-        "module": deployed.file,
-        "stubRoot": stub_root,
-        "invocations": invocations,
-    });
-    child
-        .stdin
-        .take()
-        .expect("piped stdin")
-        .write_all(request.to_string().as_bytes())
-        .expect("write the harness request");
-    let output = child.wait_with_output().expect("wait for the harness");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "{:?}: harness failed ({})\nstdout:\n{stdout}\nstderr:\n{stderr}",
-        deployed.variant,
-        output.status
+    let report = harness::run(
+        command,
+        &deployed.file,
+        &stub_root,
+        invocations,
+        &format!("{:?}", deployed.variant),
     );
-    let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|err| {
-        panic!(
-            "{:?}: harness output is not JSON ({err}):\n{stdout}",
-            deployed.variant
-        )
-    });
-
-    // The SDK client is created once, at module load, and nothing is printed before the first call.
-    assert_eq!(report["clientsAtLoad"], json!(1), "{:?}", deployed.variant);
-    assert_eq!(report["clientsAfter"], json!(1), "{:?}", deployed.variant);
-    assert_eq!(report["loadOutput"], json!([]), "{:?}", deployed.variant);
 
     let outcomes = report["invocations"]
         .as_array()

@@ -11,6 +11,7 @@ mod detach_runtime;
 mod diff;
 mod environments;
 mod golden;
+mod harness;
 mod lambda_runtime;
 mod limits;
 mod props;
