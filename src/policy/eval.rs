@@ -155,14 +155,21 @@ pub fn evaluate(role: &RoleView, identity: &str, request: &Request) -> Verdict {
 
 /// One layer: explicit deny, else allow, else implicit deny.
 pub fn decide(statements: &[Stmt], action: &str, resource: &str, identity: &str) -> LayerDecision {
-    let matches = |s: &Stmt| {
-        s.actions.iter().any(|a| {
+    // Action names are case-insensitive; most carry no wildcard and need no lowercased copies.
+    let action_matches = |a: &str| {
+        if a.contains(['*', '?']) {
             glob(
                 &a.to_ascii_lowercase(),
                 &action.to_ascii_lowercase(),
                 identity,
             )
-        }) && s.resources.iter().any(|r| glob(r, resource, identity))
+        } else {
+            a.eq_ignore_ascii_case(action)
+        }
+    };
+    let matches = |s: &Stmt| {
+        s.actions.iter().any(|a| action_matches(a))
+            && s.resources.iter().any(|r| glob(r, resource, identity))
     };
     if let Some(s) = statements
         .iter()
