@@ -14,7 +14,7 @@ use crate::cfn::emit::{Format, emit, emit_node};
 use crate::cfn::stackset;
 use crate::cli::{Cli, Command, DiagFormat, TemplateFormat};
 use crate::compile::compile;
-use crate::diag::{self, Class, Diagnostic, Pos, Severity};
+use crate::diag::{self, Class, Diagnostic, Pos, Severity, io_words};
 use crate::output::Staged;
 use crate::{limits, output};
 
@@ -390,15 +390,6 @@ fn list_specs(dir: &Path) -> io::Result<Vec<String>> {
 pub fn display(path: &Path) -> String {
     let s = path.to_string_lossy().replace('\\', "/");
     s.strip_prefix("./").unwrap_or(&s).to_owned()
-}
-
-fn io_words(e: &io::Error) -> String {
-    match e.kind() {
-        io::ErrorKind::NotFound => "no such file".to_owned(),
-        io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
-        io::ErrorKind::IsADirectory => "is a directory".to_owned(),
-        _ => e.to_string(),
-    }
 }
 
 fn check_unique_stacks(stacks: &[(String, String, Pos)], diags: &mut Vec<Diagnostic>) {

@@ -1022,6 +1022,53 @@ mod tests {
     }
 
     #[test]
+    fn by_design_and_waived_findings_carry_suppressions_with_their_reason() {
+        let guests = "    authenticated: member\n    unauthenticated: { role: member, reason: the lobby is public by design }\n";
+        let t = built(&SPEC.replace("    authenticated: member\n", guests));
+        let role = &t["Resources"]["AppAttachFunctionRole"]["Metadata"];
+        assert_eq!(role["cfn_nag"]["rules_to_suppress"][0]["id"], "W11");
+        assert_eq!(role["checkov"]["skip"][0]["id"], "CKV_AWS_109");
+        assert_eq!(
+            role["cdk_nag"]["rules_to_suppress"][0]["applies_to"][0],
+            "Resource::*"
+        );
+        assert_eq!(
+            role["guard"]["SuppressedRules"][0],
+            "IAM_POLICYDOCUMENT_NO_WILDCARD_RESOURCE"
+        );
+        let pool = &t["Resources"]["AppIdentityPool"]["Metadata"];
+        assert_eq!(
+            pool["checkov"]["skip"][0]["comment"],
+            "the lobby is public by design"
+        );
+        // A waiver's reason replaces the guest reason in what the other tools read.
+        let waived = format!(
+            "{}waivers:\n  - {{ rule: CIP-POOL-001, reason: reviewed by the security team }}\n",
+            SPEC.replace("    authenticated: member\n", guests)
+        );
+        let t = built(&waived);
+        let pool = &t["Resources"]["AppIdentityPool"]["Metadata"];
+        assert_eq!(
+            pool["cfn_nag"]["rules_to_suppress"][0],
+            serde_json::json!({ "id": "W57", "reason": "reviewed by the security team" })
+        );
+        assert_eq!(
+            pool["cdk_nag"]["rules_to_suppress"][0]["id"],
+            "AwsSolutions-COG7"
+        );
+        assert_eq!(
+            pool["cogsynth"]["guest_access_reason"],
+            "the lobby is public by design"
+        );
+        // Without guests there is nothing to suppress on the pool.
+        assert!(
+            built(SPEC)["Resources"]["AppIdentityPool"]
+                .get("Metadata")
+                .is_none()
+        );
+    }
+
+    #[test]
     fn only_the_authenticated_role_may_invoke_the_attach_function() {
         let t = built(&SPEC.replace("    authenticated: member\n", "    authenticated: member\n    unauthenticated: { role: member, reason: everyone may do what members do }\n"));
         let invokes = |role: &str| {

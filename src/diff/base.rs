@@ -15,6 +15,7 @@ use serde_json::Value;
 
 use super::compare::Template;
 use super::model::Base;
+use crate::diag::io_words;
 use crate::synth::display;
 
 /// Why a side cannot be read: exit 2.
@@ -130,14 +131,6 @@ fn position(d: &crate::diag::Diagnostic) -> String {
     match d.pos {
         Some(p) => format!("{}:{}:{}", d.file, p.line, p.col),
         None => d.file.clone(),
-    }
-}
-
-fn io_words(e: &io::Error) -> String {
-    match e.kind() {
-        io::ErrorKind::NotFound => "no such file or directory".to_owned(),
-        io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
-        _ => e.to_string(),
     }
 }
 

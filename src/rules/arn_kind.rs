@@ -3,7 +3,7 @@
 //! nothing (Subscribe on `topic/...` is the classic bug). Anchors: AWS IoT "Action resources"
 //! (aws-facts.md §3.2), security-rules.md M5, cfn-lint I3510 by analogy.
 
-use super::{Context, Finding, Rule, iot_resource};
+use super::{Context, Finding, Rule};
 use crate::diag::Severity;
 
 /// The rule.
@@ -26,22 +26,17 @@ fn kind_for(action: &str) -> Option<&'static str> {
 
 fn check(ctx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
-    for s in ctx.statements() {
+    for (s, _, kind, _) in ctx.iot_resources() {
         for a in &s.actions {
-            let Some(want) = kind_for(a) else { continue };
-            for r in &s.resources {
-                if let Some((kind, _)) = iot_resource(r)
-                    && kind != want
-                {
-                    out.push(Finding::new(
-                        ctx.pointer_of(&s.resource),
-                        format!(
-                            "{} pairs `{a}` with a `{kind}/` resource; it needs `{want}/`",
-                            s.describe()
-                        ),
-                        "split the statement so each action gets its own resource kind",
-                    ));
-                }
+            if let Some(want) = kind_for(a).filter(|want| *want != kind) {
+                out.push(Finding::new(
+                    ctx.pointer_of(&s.resource),
+                    format!(
+                        "{} pairs `{a}` with a `{kind}/` resource; it needs `{want}/`",
+                        s.describe()
+                    ),
+                    "split the statement so each action gets its own resource kind",
+                ));
             }
         }
     }

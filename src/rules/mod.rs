@@ -77,6 +77,16 @@ impl Context<'_> {
             })
     }
 
+    /// Every IoT resource of every statement: `(statement, resource, kind, name)`, e.g.
+    /// `(.., "arn:..:topic/a/b", "topic", "a/b")`.
+    pub fn iot_resources(&self) -> impl Iterator<Item = (&Stmt, &str, &str, &str)> {
+        self.statements().iter().flat_map(|s| {
+            s.resources.iter().filter_map(move |r| {
+                iot_resource(r).map(|(kind, name)| (s, r.as_str(), kind, name))
+            })
+        })
+    }
+
     /// The spec pointer of an identity pool.
     pub fn pool_pointer(&self, pool: &str) -> String {
         format!("/identity_pools/{}", escape_token(pool))

@@ -4,7 +4,7 @@
 //! IOT_POLICY_POTENTIAL_MISCONFIGURATION_CHECK (POLICY_CONTAINS_MQTT_WILDCARDS_IN_DENY_STATEMENT),
 //! security-rules.md M5.
 
-use super::{Context, Finding, Rule, iot_resource};
+use super::{Context, Finding, Rule};
 use crate::diag::Severity;
 
 /// The rule.
@@ -17,22 +17,19 @@ pub(super) static RULE: Rule = Rule {
 };
 
 fn check(ctx: &Context<'_>) -> Vec<Finding> {
-    let mut out = Vec::new();
-    for s in ctx.statements() {
-        for r in &s.resources {
-            if iot_resource(r).is_some_and(|(_, name)| name.contains(['+', '#'])) {
-                out.push(Finding::new(
-                    ctx.pointer_of(&s.resource),
-                    format!(
-                        "{} names `{r}`, where `+`/`#` are literal characters",
-                        s.describe()
-                    ),
-                    "use `*` (any characters, across levels) or `?` (one character) in policies",
-                ));
-            }
-        }
-    }
-    out
+    ctx.iot_resources()
+        .filter(|(_, _, _, name)| name.contains(['+', '#']))
+        .map(|(s, r, _, _)| {
+            Finding::new(
+                ctx.pointer_of(&s.resource),
+                format!(
+                    "{} names `{r}`, where `+`/`#` are literal characters",
+                    s.describe()
+                ),
+                "use `*` (any characters, across levels) or `?` (one character) in policies",
+            )
+        })
+        .collect()
 }
 
 #[cfg(test)]

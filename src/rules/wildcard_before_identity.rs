@@ -5,7 +5,7 @@
 //! variable), security-rules.md M5.
 
 use super::guest_reach::spans_identities;
-use super::{Context, Finding, Rule, iot_resource};
+use super::{Context, Finding, Rule};
 use crate::diag::Severity;
 use crate::mqtt::POLICY_IDENTITY;
 
@@ -19,22 +19,16 @@ pub(super) static RULE: Rule = Rule {
 };
 
 fn check(ctx: &Context<'_>) -> Vec<Finding> {
-    let mut out = Vec::new();
-    for s in ctx.statements() {
-        for r in &s.resources {
-            if let Some((_, name)) = iot_resource(r)
-                && name.contains(POLICY_IDENTITY)
-                && spans_identities(name)
-            {
-                out.push(Finding::new(
-                    ctx.pointer_of(&s.resource),
-                    format!("{} allows `{r}`: the wildcard before the identity id reaches other identities' topics", s.describe()),
-                    "move the identity level first, e.g. `rooms/${identity}/+` instead of `rooms/+/${identity}`",
-                ));
-            }
-        }
-    }
-    out
+    ctx.iot_resources()
+        .filter(|(_, _, _, name)| name.contains(POLICY_IDENTITY) && spans_identities(name))
+        .map(|(s, r, _, _)| {
+            Finding::new(
+                ctx.pointer_of(&s.resource),
+                format!("{} allows `{r}`: the wildcard before the identity id reaches other identities' topics", s.describe()),
+                "move the identity level first, e.g. `rooms/${identity}/+` instead of `rooms/+/${identity}`",
+            )
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use std::process::Command;
 use serde_json::Value;
 use tempfile::TempDir;
 
-use crate::support::{Ran, repo};
+use crate::support::{self, Ran, repo};
 
 /// Env for every git and synth process: fixed author and committer, no user config.
 const GIT_ENV: [(&str, &str); 8] = [
@@ -100,17 +100,7 @@ impl Repo {
     }
 
     fn synth(&self, args: &[&str]) -> Ran {
-        let out = Command::new(env!("CARGO_BIN_EXE_synth"))
-            .args(args)
-            .envs(GIT_ENV)
-            .current_dir(self.path())
-            .output()
-            .expect("runs synth");
-        Ran {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        support::synth(self.path(), args, &GIT_ENV)
     }
 
     /// Regenerates out/ with the real synth.
@@ -386,18 +376,7 @@ fn fail_on_broadening_fails_on_broadening_only() {
 fn base_dir_compares_with_a_directory_outside_git() {
     // No repository at all.
     let dir = tempfile::tempdir().expect("temp dir");
-    let run = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_synth"))
-            .args(args)
-            .current_dir(dir.path())
-            .output()
-            .expect("runs synth");
-        Ran {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    };
+    let run = |args: &[&str]| support::synth(dir.path(), args, &[]);
     fs::create_dir_all(dir.path().join("stacks")).expect("mkdir");
     fs::write(dir.path().join("stacks/shop.yaml"), shop()).expect("write");
     assert_eq!(run(&["--out", "before"]).code, 0);

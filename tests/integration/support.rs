@@ -24,6 +24,21 @@ pub(crate) struct Ran {
     pub(crate) stderr: String,
 }
 
+/// Runs the built `synth` in `dir` with `args` and extra environment `envs`.
+pub(crate) fn synth(dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> Ran {
+    let out = Command::new(env!("CARGO_BIN_EXE_synth"))
+        .args(args)
+        .envs(envs.iter().copied())
+        .current_dir(dir)
+        .output()
+        .expect("runs synth");
+    Ran {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
 impl Scratch {
     pub(crate) fn new() -> Scratch {
         Scratch {
@@ -50,16 +65,7 @@ impl Scratch {
     }
 
     pub(crate) fn run(&self, args: &[&str]) -> Ran {
-        let out = Command::new(env!("CARGO_BIN_EXE_synth"))
-            .args(args)
-            .current_dir(self.path())
-            .output()
-            .expect("runs synth");
-        Ran {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        synth(self.path(), args, &[])
     }
 
     pub(crate) fn read(&self, name: &str) -> String {
