@@ -4,8 +4,6 @@
 //! whitespace counted, which is how both services count (aws-facts.md §3.5, §7).
 //! Must not: change templates (`cfn::build` splits IoT policies using `document_chars`).
 
-use serde_json::Value;
-
 use crate::cfn::model::Node;
 use crate::compile::Compiled;
 use crate::diag::{Class, Diagnostic, Severity};
@@ -30,34 +28,14 @@ pub const MAX_PARAMETERS: usize = 200;
 /// See [`MAX_RESOURCES`].
 pub const MAX_OUTPUTS: usize = 200;
 
-/// The longest texts intrinsics may become, so measured sizes are upper bounds.
-fn resolve_sub(text: &str) -> String {
-    // One pass (this runs for every ARN of every policy measured).
-    let mut out = String::with_capacity(text.len() + 160);
-    let mut rest = text;
-    while let Some(i) = rest.find("${") {
-        out.push_str(&rest[..i]);
-        let after = &rest[i..];
-        let (with, skip) = if after.starts_with("${AWS::Partition}") {
-            ("aws-us-gov", "${AWS::Partition}".len())
-        } else if after.starts_with("${AWS::Region}") {
-            ("ap-southeast-5", "${AWS::Region}".len())
-        } else if after.starts_with("${AWS::AccountId}") {
-            ("123456789012", "${AWS::AccountId}".len())
-        } else if after.starts_with("${AWS::StackName}") {
-            // Stack names are at most 128 characters (CFN-LIM).
-            (STACK_NAME_MAX, "${AWS::StackName}".len())
-        } else if after.starts_with("${!") {
-            ("${", 3)
-        } else {
-            ("${", 2)
-        };
-        out.push_str(with);
-        rest = &after[skip..];
-    }
-    out.push_str(rest);
-    out
-}
+/// The longest text each pseudo parameter may become, so measured sizes are upper bounds.
+const PSEUDO_PARAMETERS: [(&str, &str); 4] = [
+    ("${AWS::Partition}", "aws-us-gov"),
+    ("${AWS::Region}", "ap-southeast-5"),
+    ("${AWS::AccountId}", "123456789012"),
+    // Stack names are at most 128 characters (CFN-LIM).
+    ("${AWS::StackName}", STACK_NAME_MAX),
+];
 
 const STACK_NAME_MAX: &str = "ssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssss";
 
@@ -65,31 +43,78 @@ const STACK_NAME_MAX: &str = "ssssssssssssssssssssssssssssssssssssssssssssssssss
 /// name in the longest region (the only such value synth puts in a policy).
 const REFERENCE_TEXT_LEN: usize = 128;
 
-fn resolve(node: &Node) -> Value {
-    match node {
-        Node::Bool(b) => Value::Bool(*b),
-        Node::Int(i) => Value::from(*i),
-        Node::Str(s) => Value::String(s.clone()),
-        Node::List(items) => Value::Array(items.iter().map(resolve).collect()),
+/// Calls `piece` with the pieces of the longest text an `Fn::Sub` string may become:
+/// pseudo parameters replaced, `${!` unescaped to `${`. One pass, no allocation (this runs for
+/// every ARN of every policy measured, and again while IoT policies are split).
+fn resolve_sub<'a>(text: &'a str, mut piece: impl FnMut(&'a str)) {
+    let mut rest = text;
+    while let Some(i) = rest.find("${") {
+        piece(&rest[..i]);
+        let after = &rest[i..];
+        let (with, skip) = PSEUDO_PARAMETERS
+            .iter()
+            .find(|(name, _)| after.starts_with(name))
+            .map_or_else(
+                || ("${", if after.starts_with("${!") { 3 } else { 2 }),
+                |(name, value)| (*value, name.len()),
+            );
+        piece(with);
+        rest = &after[skip..];
+    }
+    piece(rest);
+}
+
+/// Characters of a policy document as AWS counts them: resolved, whitespace excluded. Counts
+/// what compact JSON (`serde_json::to_string`) would print, without printing it.
+pub fn document_chars(document: &Node) -> usize {
+    match document {
+        Node::Bool(true) => 4,
+        Node::Bool(false) => 5,
+        Node::Int(i) => i.to_string().len(),
+        Node::Str(s) => quoted_chars(s),
+        Node::List(items) => {
+            // `[`, `]`, and a comma between items.
+            2 + items.len().saturating_sub(1) + items.iter().map(document_chars).sum::<usize>()
+        }
         Node::Map(pairs) => {
             if let [(k, v)] = pairs.as_slice() {
                 match (k.as_str(), v) {
-                    ("Fn::Sub", Node::Str(s)) => return Value::String(resolve_sub(s)),
+                    ("Fn::Sub", Node::Str(s)) => {
+                        let mut n = 2;
+                        resolve_sub(s, |piece| n += escaped_chars(piece));
+                        return n;
+                    }
                     ("Ref" | "Fn::GetAtt" | "Fn::ImportValue", _) => {
-                        return Value::String("r".repeat(REFERENCE_TEXT_LEN));
+                        return 2 + REFERENCE_TEXT_LEN;
                     }
                     _ => {}
                 }
             }
-            Value::Object(pairs.iter().map(|(k, v)| (k.clone(), resolve(v))).collect())
+            // `{`, `}`, a comma between pairs, and `:` in each.
+            2 + pairs.len().saturating_sub(1)
+                + pairs
+                    .iter()
+                    .map(|(k, v)| quoted_chars(k) + 1 + document_chars(v))
+                    .sum::<usize>()
         }
     }
 }
 
-/// Characters of a policy document as AWS counts them: resolved, whitespace excluded.
-pub fn document_chars(document: &Node) -> usize {
-    let text = serde_json::to_string(&resolve(document)).expect("a Node always serializes");
-    text.chars().filter(|c| !c.is_whitespace()).count()
+/// A JSON string with its quotes.
+fn quoted_chars(s: &str) -> usize {
+    2 + escaped_chars(s)
+}
+
+/// Characters of `s` as JSON escapes it (as `serde_json` does), whitespace not counted.
+fn escaped_chars(s: &str) -> usize {
+    s.chars()
+        .map(|c| match c {
+            '"' | '\\' | '\u{8}' | '\u{c}' | '\n' | '\r' | '\t' => 2,
+            '\0'..='\u{1f}' => 6,
+            c if c.is_whitespace() => 0,
+            _ => 1,
+        })
+        .sum()
 }
 
 fn finding(
@@ -259,16 +284,124 @@ fn role_pointer(c: &Compiled, id: &str) -> String {
 mod tests {
     use super::*;
 
+    use proptest::prelude::*;
+
+    fn resolved(text: &str) -> String {
+        let mut out = String::new();
+        resolve_sub(text, |piece| out.push_str(piece));
+        out
+    }
+
+    /// The definition `document_chars` must agree with: resolve the intrinsics, print compact
+    /// JSON with serde_json, count every character that is not whitespace.
+    fn printed_chars(document: &Node) -> usize {
+        fn resolve(node: &Node) -> serde_json::Value {
+            use serde_json::Value;
+            match node {
+                Node::Bool(b) => Value::Bool(*b),
+                Node::Int(i) => Value::from(*i),
+                Node::Str(s) => Value::String(s.clone()),
+                Node::List(items) => Value::Array(items.iter().map(resolve).collect()),
+                Node::Map(pairs) => match pairs.as_slice() {
+                    [(k, Node::Str(s))] if k == "Fn::Sub" => Value::String(resolved(s)),
+                    [(k, _)] if ["Ref", "Fn::GetAtt", "Fn::ImportValue"].contains(&k.as_str()) => {
+                        Value::String("r".repeat(REFERENCE_TEXT_LEN))
+                    }
+                    _ => {
+                        Value::Object(pairs.iter().map(|(k, v)| (k.clone(), resolve(v))).collect())
+                    }
+                },
+            }
+        }
+        serde_json::to_string(&resolve(document))
+            .unwrap()
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .count()
+    }
+
     #[test]
     fn resolves_pseudo_parameters_to_their_longest_text() {
         assert_eq!(STACK_NAME_MAX.len(), 128);
         assert_eq!(
-            resolve_sub(
+            resolved(
                 "arn:${AWS::Partition}:iot:${AWS::Region}:${AWS::AccountId}:topic/${!cognito-identity.amazonaws.com:sub}/${X}"
             ),
             "arn:aws-us-gov:iot:ap-southeast-5:123456789012:topic/${cognito-identity.amazonaws.com:sub}/${X}"
         );
-        assert_eq!(resolve_sub("${AWS::StackName}-p").len(), 130);
+        assert_eq!(resolved("${AWS::StackName}-p").len(), 130);
+        assert_eq!(resolved("a${"), "a${");
+    }
+
+    /// Text with everything JSON escapes or a count skips: quotes, backslashes, control
+    /// characters, ASCII and Unicode whitespace, multi-byte characters, intrinsics.
+    fn tricky_text() -> impl Strategy<Value = String> {
+        prop::collection::vec(
+            prop::sample::select(vec![
+                "a",
+                "é",
+                "😀",
+                "\"",
+                "\\",
+                "\n",
+                "\t",
+                "\r",
+                "\u{1}",
+                "\u{1f}",
+                "\u{8}",
+                "\u{c}",
+                " ",
+                "\u{a0}",
+                "\u{2028}",
+                "\u{7f}",
+                "${",
+                "${!x}",
+                "${AWS::Region}",
+                "${AWS::StackName}",
+                "${AWS::Partition}",
+                "${AWS::AccountId}",
+                "}",
+                "/",
+            ]),
+            0..12,
+        )
+        .prop_map(|parts| parts.concat())
+    }
+
+    fn any_node() -> impl Strategy<Value = Node> {
+        let leaf = prop_oneof![
+            any::<bool>().prop_map(Node::Bool),
+            any::<i64>().prop_map(Node::Int),
+            tricky_text().prop_map(Node::Str),
+            tricky_text().prop_map(Node::sub),
+            Just(Node::map([("Ref", Node::s("X"))])),
+            Just(Node::map([(
+                "Fn::GetAtt",
+                Node::List(vec![Node::s("F"), Node::s("Arn")])
+            )])),
+        ];
+        leaf.prop_recursive(4, 48, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Node::List),
+                prop::collection::vec((tricky_text(), inner), 0..6).prop_map(|pairs| {
+                    // Keys are unique in a template (serde_json's map would merge duplicates).
+                    let mut seen = std::collections::BTreeSet::new();
+                    Node::Map(
+                        pairs
+                            .into_iter()
+                            .filter(|(k, _)| seen.insert(k.clone()))
+                            .collect(),
+                    )
+                }),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn counting_agrees_with_printing(node in any_node()) {
+            prop_assert_eq!(document_chars(&node), printed_chars(&node));
+        }
     }
 
     #[test]

@@ -29,8 +29,65 @@ pub enum Staged {
     Pending(tempfile::TempPath),
 }
 
+/// The output directory as this run found it. Writing makes sure it exists once, up front,
+/// rather than once per file; if this run had to create it, nothing in it can differ from what
+/// synth writes, so files are staged without reading the disk first (issue: scale).
+#[derive(Debug)]
+pub struct OutDir {
+    dir: PathBuf,
+    /// The directories this run created (the output directory and any missing parents),
+    /// innermost first, so that a failed run can leave no trace.
+    created: Vec<PathBuf>,
+    check: bool,
+}
+
+impl OutDir {
+    /// `--check` (`check`) only reads; writing creates `dir` and any missing parents.
+    pub fn open(dir: &Path, check: bool) -> io::Result<Self> {
+        let mut created = Vec::new();
+        if !check {
+            let mut missing = Some(dir);
+            while let Some(d) = missing.filter(|d| !d.as_os_str().is_empty() && !d.exists()) {
+                created.push(d.to_path_buf());
+                missing = d.parent();
+            }
+            fs::create_dir_all(dir)?;
+        }
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            created,
+            check,
+        })
+    }
+
+    /// Where a file named `name` goes.
+    pub fn join(&self, name: impl AsRef<Path>) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    /// Sets `content` for `path` (in this directory) against the disk: compared (`--check`) or
+    /// staged for writing.
+    pub fn stage(&self, path: &Path, content: &str) -> io::Result<Staged> {
+        // A directory this run created holds nothing but its own staged files.
+        if !self.created.is_empty() {
+            return write_temp(path, content).map(Staged::Pending);
+        }
+        stage(path, content, self.check)
+    }
+
+    /// Removes the directories this run created, for a run that ends with nothing written
+    /// (its staged files must be dropped first). Only empty directories are removed.
+    pub fn abandon(self) {
+        for dir in &self.created {
+            if fs::remove_dir(dir).is_err() {
+                break;
+            }
+        }
+    }
+}
+
 /// Sets `content` for `path` against the disk: compared (`check`) or staged for writing.
-pub fn stage(path: &Path, content: &str, check: bool) -> io::Result<Staged> {
+fn stage(path: &Path, content: &str, check: bool) -> io::Result<Staged> {
     let old = match fs::read_to_string(path) {
         Ok(old) if old == content => return Ok(Staged::Same),
         Ok(old) => Some(old),
@@ -53,8 +110,12 @@ pub fn stage(path: &Path, content: &str, check: bool) -> io::Result<Staged> {
             }
         });
     }
+    write_temp(path, content).map(Staged::Pending)
+}
+
+/// Writes `content` to a new hidden temporary file beside `path` (whose directory exists).
+fn write_temp(path: &Path, content: &str) -> io::Result<tempfile::TempPath> {
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
-    fs::create_dir_all(dir)?;
     let mut builder = tempfile::Builder::new();
     builder.prefix(".synth-").suffix(".tmp");
     // Temporary files are created 0600; templates are ordinary files, readable by tools and
@@ -68,7 +129,7 @@ pub fn stage(path: &Path, content: &str, check: bool) -> io::Result<Staged> {
     tmp.write_all(content.as_bytes())?;
     // No fsync: the rename is what makes the write atomic for readers, and out/ can always be
     // regenerated; a sync per file would make a fleet-wide run disk-bound.
-    Ok(Staged::Pending(tmp.into_temp_path()))
+    Ok(tmp.into_temp_path())
 }
 
 /// Renames every staged file over its target.
@@ -81,15 +142,13 @@ pub fn commit(pending: Vec<(PathBuf, tempfile::TempPath)>) -> io::Result<()> {
 
 /// Generated files in `dir` that no spec produces any more.
 pub fn orphans(dir: &Path, planned: &BTreeSet<PathBuf>) -> io::Result<Vec<PathBuf>> {
-    Ok(generated_files(dir)?
-        .into_iter()
-        .filter(|p| !planned.contains(p))
-        .collect())
+    generated_files(dir, |p| !planned.contains(p))
 }
 
-/// Generated files in `dir`: templates (`*.template.yaml` / `*.template.json` that carry the
-/// marker) and parameter files.
-fn generated_files(dir: &Path) -> io::Result<Vec<PathBuf>> {
+/// Generated files in `dir` for which `wanted` holds: templates (`*.template.yaml` /
+/// `*.template.json` that carry the marker) and parameter files. Only wanted files are read,
+/// so planned files are not read a second time.
+fn generated_files(dir: &Path, wanted: impl Fn(&Path) -> bool) -> io::Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     let entries = match fs::read_dir(dir) {
         Ok(e) => e,
@@ -98,6 +157,9 @@ fn generated_files(dir: &Path) -> io::Result<Vec<PathBuf>> {
     };
     for entry in entries {
         let path = entry?.path();
+        if !wanted(&path) {
+            continue;
+        }
         let name = path
             .file_name()
             .and_then(|n| n.to_str())
@@ -163,6 +225,59 @@ mod tests {
             .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
             .count();
         assert_eq!(leftovers, 0);
+    }
+
+    #[test]
+    fn a_created_directory_is_written_without_reading_and_abandoned_without_trace() {
+        let root = tempfile::tempdir().unwrap();
+        let out = root.path().join("build/cfn/out");
+        assert!(
+            OutDir::open(&out, true).is_ok() && !root.path().join("build").exists(),
+            "--check creates nothing"
+        );
+        let dir = OutDir::open(&out, false).unwrap();
+        assert!(out.is_dir());
+        // What this run created, innermost first.
+        assert_eq!(
+            dir.created,
+            [
+                out.clone(),
+                root.path().join("build/cfn"),
+                root.path().join("build")
+            ]
+        );
+        let a = dir.join("a.template.yaml");
+        assert!(matches!(
+            dir.stage(&a, "# cogsynth\n").unwrap(),
+            Staged::Pending(_)
+        ));
+        // The pending file was dropped (deleted), so every directory is empty again.
+        dir.abandon();
+        assert!(!root.path().join("build").exists());
+
+        // A directory that was already there is read, and never removed.
+        fs::create_dir_all(&out).unwrap();
+        fs::write(&a, "# cogsynth\n").unwrap();
+        let dir = OutDir::open(&out, false).unwrap();
+        assert!(dir.created.is_empty());
+        assert!(matches!(
+            dir.stage(&a, "# cogsynth\n").unwrap(),
+            Staged::Same
+        ));
+        dir.abandon();
+        assert!(a.exists());
+    }
+
+    #[test]
+    fn abandon_keeps_directories_that_are_not_empty() {
+        let root = tempfile::tempdir().unwrap();
+        let out = root.path().join("build/out");
+        let dir = OutDir::open(&out, false).unwrap();
+        // Somebody else put a file in build/ meanwhile.
+        fs::write(root.path().join("build/theirs.txt"), "x").unwrap();
+        dir.abandon();
+        assert!(!out.exists());
+        assert!(root.path().join("build/theirs.txt").exists());
     }
 
     #[test]

@@ -15,7 +15,7 @@ use crate::cfn::stackset;
 use crate::cli::{Cli, Command, DiagFormat, TemplateFormat};
 use crate::compile::compile;
 use crate::diag::{self, Class, Diagnostic, Pos, Severity, io_words};
-use crate::output::Staged;
+use crate::output::{OutDir, Staged};
 use crate::{limits, output};
 
 /// Exit code: success.
@@ -70,11 +70,21 @@ pub fn run(cli: &Cli, cwd: &Path, stdout: &mut dyn Write, stderr: &mut dyn Write
         TemplateFormat::Yaml => Format::Yaml,
         TemplateFormat::Json => Format::Json,
     };
-    let out_dir = cwd.join(&cli.out);
-    // Writing stages files in out/ as specs finish; if out/ did not exist and the run fails,
-    // it goes again, so a failed run leaves no trace.
-    let out_existed = out_dir.exists();
-    let (built, mut diags, sources) = compile_all(cwd, &files, format, &out_dir, cli.check);
+    // Writing stages files in out/ as specs finish; directories this run creates go again if
+    // it fails, so a failed run leaves no trace.
+    let out_dir = match OutDir::open(&cwd.join(&cli.out), cli.check) {
+        Ok(dir) => dir,
+        Err(e) => {
+            let _ = writeln!(
+                stderr,
+                "{}: error[io]: cannot create the output directory: {}",
+                display(&cli.out),
+                io_words(&e)
+            );
+            return EXIT_INPUT;
+        }
+    };
+    let (built, mut diags, sources) = compile_all(cwd, &files, format, &out_dir);
 
     diag::sort(&mut diags);
     render(&diags, &sources, cli.format, stdout, stderr);
@@ -97,9 +107,7 @@ pub fn run(cli: &Cli, cwd: &Path, stdout: &mut dyn Write, stderr: &mut dyn Write
                 let _ = writeln!(stderr, "{}: error[io]: {}", display(&cli.out), io_words(e));
             }
             drop(built);
-            if !out_existed {
-                let _ = fs::remove_dir(&out_dir);
-            }
+            out_dir.abandon();
             return failed.unwrap_or(if io_failed { EXIT_INPUT } else { EXIT_OK });
         }
     };
@@ -117,8 +125,7 @@ fn compile_all(
     cwd: &Path,
     files: &[PathBuf],
     format: Format,
-    out_dir: &Path,
-    check: bool,
+    out_dir: &OutDir,
 ) -> (
     io::Result<Vec<Built>>,
     Vec<Diagnostic>,
@@ -138,7 +145,7 @@ fn compile_all(
                         let Some(file) = files.get(index) else { break };
                         mine.push(One {
                             index,
-                            ..build_one(cwd, file, format, out_dir, check)
+                            ..build_one(cwd, file, format, out_dir)
                         });
                     }
                     mine
@@ -184,7 +191,7 @@ struct One {
     diags: Vec<Diagnostic>,
 }
 
-fn build_one(cwd: &Path, file: &Path, format: Format, out_dir: &Path, check: bool) -> One {
+fn build_one(cwd: &Path, file: &Path, format: Format, out_dir: &OutDir) -> One {
     let shown = display(file);
     let mut one = One {
         index: 0,
@@ -241,7 +248,7 @@ fn build_one(cwd: &Path, file: &Path, format: Format, out_dir: &Path, check: boo
         .map(|(path, text)| {
             Ok(Built {
                 source: source.clone(),
-                staged: output::stage(&path, &text, check)?,
+                staged: out_dir.stage(&path, &text)?,
                 path,
             })
         })

@@ -78,6 +78,47 @@ fn one_bad_spec_means_nothing_is_written() {
     assert!(!scratch.exists("out/fleet.template.yaml"));
 }
 
+/// Missing parents of `--out` are created for a run that writes, and go again, with out/, when
+/// the run fails: a failed run leaves no trace.
+#[test]
+fn a_failed_run_removes_the_directories_it_created() {
+    let bad = fs::read(repo().join("tests/fixtures/bad/dangling-refs.yaml")).unwrap();
+    let scratch = Scratch::new()
+        .bundled("fleet.yaml")
+        .file("stacks/zz-bad.yaml", bad)
+        .file("build/keep.txt", "mine");
+    let ran = scratch.run(&["--out", "build/cfn/out"]);
+    assert_eq!(ran.code, 2, "{ran:?}");
+    assert!(!scratch.exists("build/cfn"), "{ran:?}");
+    assert!(scratch.exists("build/keep.txt"));
+
+    let good = Scratch::new().bundled("fleet.yaml");
+    let ran = good.run(&["--out", "build/cfn/out"]);
+    assert_eq!(ran.code, 0, "{ran:?}");
+    assert!(good.exists("build/cfn/out/fleet.template.yaml"));
+}
+
+/// An output directory that cannot be created is an I/O error (exit 2), named, before any
+/// spec is read.
+#[test]
+fn an_output_directory_that_cannot_be_created_is_exit_2() {
+    let scratch = Scratch::new()
+        .bundled("fleet.yaml")
+        .file("build", "a file, not a directory");
+    let ran = scratch.run(&["--out", "build/out"]);
+    assert_eq!(ran.code, 2, "{ran:?}");
+    assert!(
+        ran.stderr
+            .starts_with("build/out: error[io]: cannot create the output directory: "),
+        "{}",
+        ran.stderr
+    );
+    // --check writes nothing, so it never creates the directory: out/ is reported missing.
+    let ran = scratch.run(&["--check", "--out", "elsewhere"]);
+    assert_eq!(ran.code, 1, "{ran:?}");
+    assert!(!scratch.exists("elsewhere"));
+}
+
 #[test]
 fn two_specs_with_one_stack_name_are_refused() {
     let fleet = fs::read_to_string(repo().join("stacks/fleet.yaml")).unwrap();
