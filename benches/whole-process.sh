@@ -172,7 +172,7 @@ verdict() { if ms_le "$1" "$2"; then echo "met"; else echo "MISSED"; fi; }
 trash="$work/trash"
 mkdir -p "$trash"
 aside="$work/aside"
-printf '#!/usr/bin/env bash\nif [[ -d "$1/out" ]]; then mv "$1/out" "$(mktemp -d %q/o.XXXXXX)/"; fi\n' \
+printf '#!/usr/bin/env bash\nif [[ -d "$1/out" ]]; then mv "$1/out" "$(mktemp -d %q/o.XXXXXX)/"; fi\nsync\n' \
     "$trash" >"$aside"
 chmod +x "$aside"
 

@@ -1,7 +1,8 @@
 //! The files synth would write, compared with or written to the output directory. Writes are
-//! atomic (a temporary file in the same directory, then rename), so a reader never sees half a
-//! template, and an interrupted run leaves the old file; nothing is renamed into place until
-//! every spec has passed.
+//! atomic, so a reader never sees half a template and an interrupted run leaves the old files:
+//! into an existing directory, each file goes to a temporary file beside its target and is
+//! renamed over it; a directory that does not exist yet is built whole under a hidden sibling
+//! name and renamed into place in one step. Nothing is renamed until every spec has passed.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -24,40 +25,87 @@ pub enum Staged {
     Missing,
     /// `--check`: the file differs; a unified diff from disk to what synth would write.
     Stale(String),
-    /// Writing: the new content sits in a hidden temporary file in the same directory, renamed
-    /// over the target by [`commit`] once every spec has passed, deleted if dropped instead.
+    /// Writing into an existing directory: the new content sits in a hidden temporary file
+    /// beside the target, renamed over it by [`OutDir::commit`] once every spec has passed,
+    /// deleted if dropped instead.
     Pending(tempfile::TempPath),
+    /// Writing a new directory: the file is written, under its own name, in the staging
+    /// directory, and appears when [`OutDir::commit`] renames that into place.
+    New,
 }
 
-/// The output directory as this run found it. Writing makes sure it exists once, up front,
-/// rather than once per file; if this run had to create it, nothing in it can differ from what
-/// synth writes, so files are staged without reading the disk first (issue: scale).
+/// The output directory as this run found it.
 #[derive(Debug)]
 pub struct OutDir {
     dir: PathBuf,
-    /// The directories this run created (the output directory and any missing parents),
-    /// innermost first, so that a failed run can leave no trace.
+    /// When writing and `dir` does not exist: a hidden sibling that receives every file under
+    /// its final name and becomes `dir` in one rename. One rename instead of one per file, no
+    /// file to compare with, and a reader sees either no directory or all of it (issue: scale).
+    staging: Option<tempfile::TempDir>,
+    /// Missing parents of `dir` that this run created, innermost first, so that a failed run
+    /// can leave no trace.
     created: Vec<PathBuf>,
     check: bool,
 }
 
 impl OutDir {
-    /// `--check` (`check`) only reads; writing creates `dir` and any missing parents.
+    /// `--check` (`check`) only reads. Writing creates any missing parents of `dir`, and, if
+    /// `dir` itself is missing, its staging directory.
     pub fn open(dir: &Path, check: bool) -> io::Result<Self> {
-        let mut created = Vec::new();
-        if !check {
-            let mut missing = Some(dir);
-            while let Some(d) = missing.filter(|d| !d.as_os_str().is_empty() && !d.exists()) {
-                created.push(d.to_path_buf());
-                missing = d.parent();
-            }
-            fs::create_dir_all(dir)?;
-        }
-        Ok(Self {
+        let mut out = Self {
             dir: dir.to_path_buf(),
-            created,
+            staging: None,
+            created: Vec::new(),
             check,
-        })
+        };
+        if check {
+            return Ok(out);
+        }
+        match fs::metadata(dir) {
+            Ok(m) if m.is_dir() => return Ok(out),
+            Ok(_) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::NotADirectory,
+                    "exists and is not a directory",
+                ));
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+        let parent = match dir.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let mut missing = Some(parent);
+        while let Some(d) = missing.filter(|d| !d.as_os_str().is_empty() && !d.exists()) {
+            out.created.push(d.to_path_buf());
+            missing = d.parent();
+        }
+        let staged = fs::create_dir_all(parent).and_then(|()| {
+            let name = dir
+                .file_name()
+                .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
+            let prefix = format!(".{name}.synth-");
+            let mut builder = tempfile::Builder::new();
+            builder.prefix(&prefix).suffix(".tmp");
+            // What a plain mkdir gives (the umask still applies), not tempfile's owner-only 0700.
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt as _;
+                builder.permissions(fs::Permissions::from_mode(0o777));
+            }
+            builder.tempdir_in(parent)
+        });
+        match staged {
+            Ok(staging) => {
+                out.staging = Some(staging);
+                Ok(out)
+            }
+            Err(e) => {
+                out.abandon();
+                Err(e)
+            }
+        }
     }
 
     /// Where a file named `name` goes.
@@ -65,19 +113,51 @@ impl OutDir {
         self.dir.join(name)
     }
 
-    /// Sets `content` for `path` (in this directory) against the disk: compared (`--check`) or
-    /// staged for writing.
+    /// Whether this run builds the directory from nothing (then nothing in it can be stale or
+    /// orphaned).
+    pub fn is_new(&self) -> bool {
+        self.staging.is_some()
+    }
+
+    /// Sets `content` for `path` (a file in this directory) against the disk: compared
+    /// (`--check`) or staged for writing.
     pub fn stage(&self, path: &Path, content: &str) -> io::Result<Staged> {
-        // A directory this run created holds nothing but its own staged files.
-        if !self.created.is_empty() {
-            return write_temp(path, content).map(Staged::Pending);
+        if let Some(staging) = &self.staging {
+            let name = path.file_name().unwrap_or(path.as_os_str());
+            // Not `create_new`: two specs naming the same stack fail the run with their own
+            // diagnostic, not with an I/O error about the second file.
+            fs::write(staging.path().join(name), content)?;
+            return Ok(Staged::New);
         }
         stage(path, content, self.check)
     }
 
-    /// Removes the directories this run created, for a run that ends with nothing written
-    /// (its staged files must be dropped first). Only empty directories are removed.
-    pub fn abandon(self) {
+    /// Puts every staged file in place: renames the staging directory to the output directory,
+    /// or each temporary file over its target.
+    pub fn commit(mut self, pending: Vec<(PathBuf, tempfile::TempPath)>) -> io::Result<()> {
+        if let Some(staging) = self.staging.take() {
+            // `TempDir` would delete it when dropped; after a failed rename, delete it here.
+            let kept = staging.keep();
+            return fs::rename(&kept, &self.dir).inspect_err(|_| {
+                let _ = fs::remove_dir_all(&kept);
+                self.remove_created();
+            });
+        }
+        for (path, tmp) in pending {
+            tmp.persist(&path).map_err(|e| e.error)?;
+        }
+        Ok(())
+    }
+
+    /// Removes what this run created, for a run that ends with nothing written (its pending
+    /// files must be dropped first): the staging directory, and parents it had to create
+    /// while they are empty.
+    pub fn abandon(mut self) {
+        drop(self.staging.take());
+        self.remove_created();
+    }
+
+    fn remove_created(&self) {
         for dir in &self.created {
             if fs::remove_dir(dir).is_err() {
                 break;
@@ -130,14 +210,6 @@ fn write_temp(path: &Path, content: &str) -> io::Result<tempfile::TempPath> {
     // No fsync: the rename is what makes the write atomic for readers, and out/ can always be
     // regenerated; a sync per file would make a fleet-wide run disk-bound.
     Ok(tmp.into_temp_path())
-}
-
-/// Renames every staged file over its target.
-pub fn commit(pending: Vec<(PathBuf, tempfile::TempPath)>) -> io::Result<()> {
-    for (path, tmp) in pending {
-        tmp.persist(&path).map_err(|e| e.error)?;
-    }
-    Ok(())
 }
 
 /// Generated files in `dir` that no spec produces any more.
@@ -206,7 +278,10 @@ mod tests {
             panic!("not staged")
         };
         assert!(!a.exists(), "nothing lands before commit");
-        commit(vec![(a.clone(), tmp)]).unwrap();
+        OutDir::open(d, false)
+            .unwrap()
+            .commit(vec![(a.clone(), tmp)])
+            .unwrap();
         assert_eq!(fs::read_to_string(&a).unwrap(), "# cogsynth\na: 1\n");
         assert!(matches!(
             stage(&a, "# cogsynth\na: 1\n", false).unwrap(),
@@ -227,8 +302,17 @@ mod tests {
         assert_eq!(leftovers, 0);
     }
 
+    fn names_in(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
     #[test]
-    fn a_created_directory_is_written_without_reading_and_abandoned_without_trace() {
+    fn a_new_directory_appears_whole_at_commit() {
         let root = tempfile::tempdir().unwrap();
         let out = root.path().join("build/cfn/out");
         assert!(
@@ -236,48 +320,96 @@ mod tests {
             "--check creates nothing"
         );
         let dir = OutDir::open(&out, false).unwrap();
-        assert!(out.is_dir());
-        // What this run created, innermost first.
+        assert!(dir.is_new());
+        // Missing parents are made now, innermost first in the record; out/ itself is not.
         assert_eq!(
             dir.created,
-            [
-                out.clone(),
-                root.path().join("build/cfn"),
-                root.path().join("build")
-            ]
+            [root.path().join("build/cfn"), root.path().join("build")]
         );
+        assert!(!out.exists());
         let a = dir.join("a.template.yaml");
+        let b = dir.join("b.template.yaml");
         assert!(matches!(
-            dir.stage(&a, "# cogsynth\n").unwrap(),
-            Staged::Pending(_)
+            dir.stage(&a, "# cogsynth\na\n").unwrap(),
+            Staged::New
         ));
-        // The pending file was dropped (deleted), so every directory is empty again.
-        dir.abandon();
-        assert!(!root.path().join("build").exists());
+        assert!(matches!(
+            dir.stage(&b, "# cogsynth\nb\n").unwrap(),
+            Staged::New
+        ));
+        assert!(!out.exists(), "nothing is visible before commit");
+        // The staging directory is a hidden sibling, made like any directory (not 0700).
+        let staging = names_in(&root.path().join("build/cfn"));
+        assert!(
+            staging.len() == 1 && staging[0].starts_with(".out.synth-"),
+            "{staging:?}"
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode_of = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(
+                mode_of(&root.path().join("build/cfn").join(&staging[0])),
+                mode_of(&root.path().join("build"))
+            );
+        }
+        dir.commit(Vec::new()).unwrap();
+        assert_eq!(names_in(&out), ["a.template.yaml", "b.template.yaml"]);
+        assert_eq!(fs::read_to_string(&b).unwrap(), "# cogsynth\nb\n");
+        assert_eq!(names_in(&root.path().join("build/cfn")), ["out"]);
+    }
 
-        // A directory that was already there is read, and never removed.
-        fs::create_dir_all(&out).unwrap();
+    #[test]
+    fn an_abandoned_new_directory_leaves_no_trace() {
+        let root = tempfile::tempdir().unwrap();
+        let out = root.path().join("build/cfn/out");
+        let dir = OutDir::open(&out, false).unwrap();
+        dir.stage(&dir.join("a.template.yaml"), "# cogsynth\n")
+            .unwrap();
+        dir.abandon();
+        assert_eq!(names_in(root.path()), Vec::<String>::new());
+
+        // Parents that somebody else put files in meanwhile stay.
+        let dir = OutDir::open(&out, false).unwrap();
+        fs::write(root.path().join("build/theirs.txt"), "x").unwrap();
+        dir.abandon();
+        assert_eq!(names_in(root.path()), ["build"]);
+        assert_eq!(names_in(&root.path().join("build")), ["theirs.txt"]);
+    }
+
+    #[test]
+    fn an_existing_directory_is_read_and_written_file_by_file() {
+        let root = tempfile::tempdir().unwrap();
+        let out = root.path().join("out");
+        fs::create_dir(&out).unwrap();
+        let a = out.join("a.template.yaml");
         fs::write(&a, "# cogsynth\n").unwrap();
         let dir = OutDir::open(&out, false).unwrap();
-        assert!(dir.created.is_empty());
+        assert!(!dir.is_new() && dir.created.is_empty());
         assert!(matches!(
             dir.stage(&a, "# cogsynth\n").unwrap(),
             Staged::Same
         ));
-        dir.abandon();
-        assert!(a.exists());
+        let Staged::Pending(tmp) = dir.stage(&a, "# cogsynth\nnew\n").unwrap() else {
+            panic!("not pending")
+        };
+        dir.commit(vec![(a.clone(), tmp)]).unwrap();
+        assert_eq!(fs::read_to_string(&a).unwrap(), "# cogsynth\nnew\n");
+        OutDir::open(&out, false).unwrap().abandon();
+        assert!(
+            a.exists(),
+            "abandon never removes a directory it did not create"
+        );
     }
 
     #[test]
-    fn abandon_keeps_directories_that_are_not_empty() {
+    fn an_output_path_that_is_a_file_is_refused_up_front() {
         let root = tempfile::tempdir().unwrap();
-        let out = root.path().join("build/out");
-        let dir = OutDir::open(&out, false).unwrap();
-        // Somebody else put a file in build/ meanwhile.
-        fs::write(root.path().join("build/theirs.txt"), "x").unwrap();
-        dir.abandon();
-        assert!(!out.exists());
-        assert!(root.path().join("build/theirs.txt").exists());
+        let out = root.path().join("out");
+        fs::write(&out, "not a directory").unwrap();
+        let e = OutDir::open(&out, false).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::NotADirectory);
+        assert_eq!(names_in(root.path()), ["out"]);
     }
 
     #[test]

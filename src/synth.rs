@@ -3,6 +3,7 @@
 //! touches the filesystem. All-or-nothing: if any spec has an error, nothing is written.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
 use std::fs;
 use std::io::{self, Write};
 use std::num::NonZero;
@@ -114,7 +115,7 @@ pub fn run(cli: &Cli, cwd: &Path, stdout: &mut dyn Write, stderr: &mut dyn Write
     if cli.check {
         check_out(cli, cwd, &built, !named, stdout, stderr)
     } else {
-        write_out(cli, cwd, built, !named, stderr)
+        write_out(cli, cwd, out_dir, built, !named, stderr)
     }
 }
 
@@ -328,14 +329,17 @@ fn check_out(
 fn write_out(
     cli: &Cli,
     cwd: &Path,
+    out_dir: OutDir,
     built: Vec<Built>,
     orphans: bool,
     stderr: &mut dyn Write,
 ) -> i32 {
     let shown = |p: &Path| display(p.strip_prefix(cwd).unwrap_or(p));
-    let out_dir = cwd.join(&cli.out);
+    // A directory this run creates holds nothing else.
+    let orphans = orphans && !out_dir.is_new();
     let planned = planned(&built);
-    let mut lines = Vec::new();
+    // One write to stderr at the end, not one per file.
+    let mut report = String::new();
     let mut pending = Vec::new();
     for b in built {
         let state = match b.staged {
@@ -343,17 +347,18 @@ fn write_out(
                 pending.push((b.path.clone(), tmp));
                 "wrote"
             }
+            Staged::New => "wrote",
             _ => "unchanged",
         };
-        lines.push(format!(
-            "synth: {state} {} (from {})",
-            shown(&b.path),
-            b.source
-        ));
+        let _ = fmt::Write::write_fmt(
+            &mut report,
+            format_args!("synth: {state} {} (from {})\n", shown(&b.path), b.source),
+        );
     }
-    let result = output::commit(pending).and_then(|()| {
+    let out_path = cwd.join(&cli.out);
+    let result = out_dir.commit(pending).and_then(|()| {
         if orphans {
-            for orphan in output::orphans(&out_dir, &planned)? {
+            for orphan in output::orphans(&out_path, &planned)? {
                 fs::remove_file(orphan)?;
             }
         }
@@ -368,9 +373,7 @@ fn write_out(
         );
         return EXIT_INPUT;
     }
-    for line in lines {
-        let _ = writeln!(stderr, "{line}");
-    }
+    let _ = stderr.write_all(report.as_bytes());
     EXIT_OK
 }
 
