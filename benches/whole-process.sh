@@ -6,16 +6,19 @@
 #
 # Builds `synth` with `cargo build --release` once (skipped with --bin), writes N specs from
 # benches/generate/stack.yaml.in into a temporary directory per N, and measures
-#   write    `synth` with no out/ (every template new; the previous out/ is moved aside, not
-#            deleted: see below)
+#   new      `synth` writing an out/ that does not exist yet, as on a fresh clone: each run
+#            gets its own new `--out` directory, and these runs come first, before the
+#            benchmark has deleted anything (median of 9 after 2 warm-up runs)
+#   write    `synth` with out/ removed just before each run (regenerating from scratch)
+#   floor    for N >= 100: the same files created by a bare Python loop (open, write, close;
+#            no synth), also right after removing them: what the file system alone costs
 #   rewrite  `synth` with out/ already up to date (read, compared, nothing written)
 #   check    `synth --check` with out/ up to date
-# and, for the largest N, `synth` right after `rm -rf out/` (write after rm).
-# Nothing is deleted until every figure is taken: on ext4 without a journal (this project's VMs)
-# the kernel will not reuse an inode freed in the last 60 s (360 s while its inode table block is
-# dirty) and scans past each one on every file it creates (`recently_deleted()` in
-# fs/ext4/ialloc.c), so creating 1,000 files right after deleting 1,000 costs 0.5-0.7 s of
-# system time in any program (a bare Python open/write/close loop: 27 ms -> 500-750 ms).
+# `new` and `write` differ because file creation on some disks depends on their recent history:
+# ext4 without a journal (this project's VMs) will not reuse an inode freed in the last 60 s
+# (360 s while its inode table block is dirty) and scans past every such inode on each file it
+# creates (`recently_deleted()` in fs/ext4/ialloc.c), so the same 1,000 creates take 30 ms or
+# 700 ms depending on what was deleted in the last minute; `floor` shows that without synth.
 # Wall time is the median of at least 5 runs (hyperfine when installed, else a bash loop);
 # peak memory is the maximum resident set size of one run (/usr/bin/time, else python3's
 # getrusage). Prints a Markdown table, the machine, each issue-6 target met or missed, a
@@ -47,7 +50,7 @@ while (($# > 0)); do
         shift
         ;;
     -h | --help)
-        sed -n '2,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+        sed -n '2,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
         exit 0
         ;;
     *)
@@ -168,49 +171,85 @@ digest() {
 ms_le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }
 verdict() { if ms_le "$1" "$2"; then echo "met"; else echo "MISSED"; fi; }
 
-# Moves out/ (of the current directory) aside into $work/trash: renaming frees no inode.
-trash="$work/trash"
-mkdir -p "$trash"
-aside="$work/aside"
-printf '#!/usr/bin/env bash\nif [[ -d "$1/out" ]]; then mv "$1/out" "$(mktemp -d %q/o.XXXXXX)/"; fi\nsync\n' \
-    "$trash" >"$aside"
-chmod +x "$aside"
+# The file-creation floor: recreates the files of out/ (kept in memory) in $1/floor, removing
+# the previous copy first, and prints the median of the timed creates in ms.
+measure_floor() {
+    python3 - "$1" <<'PY'
+import os, shutil, statistics, sys, time
+work = sys.argv[1]
+names = sorted(os.listdir(os.path.join(work, "out")))
+files = [(n, open(os.path.join(work, "out", n), "rb").read()) for n in names]
+target = os.path.join(work, "floor")
+samples = []
+for run in range(12):
+    shutil.rmtree(target, ignore_errors=True)
+    start = time.perf_counter()
+    os.mkdir(target)
+    for name, data in files:
+        fd = os.open(os.path.join(target, name), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        os.write(fd, data)
+        os.close(fd)
+    if run >= 2:  # the first two are warm-up
+        samples.append((time.perf_counter() - start) * 1000)
+shutil.rmtree(target)
+print(f"{statistics.median(samples):.3f}")
+PY
+}
 
-declare -A write_ms rewrite_ms check_ms write_mib check_mib sums
+# Median wall time in ms of `synth --out <new directory>` over 9 runs after 2 warm-up runs,
+# each into a directory that has never existed; they stay until the end (deleting them would
+# slow the next runs' file creation, see the top). Leaves the first in out-new-1.
+fresh_ms() {
+    local r t0 samples=()
+    sync # no writeback of earlier runs' files during these
+    for ((r = 1; r <= 11; r++)); do
+        t0=${EPOCHREALTIME/./}
+        "$bin" --out "out-new-$r" >/dev/null 2>&1
+        if ((r > 2)); then
+            samples+=($((${EPOCHREALTIME/./} - t0)))
+        fi
+    done
+    printf '%s\n' "${samples[@]}" | sort -n | awk '{ a[NR] = $1 } END { printf "%.3f", a[5] / 1e3 }'
+}
+
+declare -A new_ms write_ms rewrite_ms check_ms floor_ms write_mib check_mib sums
 identical=true
-largest=""
+# Phase 1: every figure that must come before anything is deleted.
+for n in $sizes; do
+    generate "$work/n$n" "$n"
+done
+for n in $sizes; do
+    cd "$work/n$n"
+    echo "== N = $n, new out/" >&2
+    new_ms[$n]=$(fresh_ms)
+    # Byte-identical output: every run wrote the same bytes.
+    for ((r = 2; r <= 11; r++)); do
+        if ! diff -r out-new-1 "out-new-$r" >/dev/null; then
+            echo "   output differs between two runs" >&2
+            identical=false
+        fi
+    done
+    mv out-new-1 out
+    sums[$n]=$(digest out)
+    cd "$root"
+done
+# Phase 2: the rest.
 for n in $sizes; do
     dir="$work/n$n"
-    largest=$n
-    generate "$dir" "$n"
     cd "$dir"
     echo "== N = $n" >&2
-    # Byte-identical output: two runs from an empty out/ must write the same bytes.
-    "$bin" 2>/dev/null
-    mv out out.first
-    "$bin" 2>/dev/null
-    if ! diff -r out.first out >/dev/null; then
-        echo "   output differs between two runs" >&2
-        identical=false
-    fi
-    mv out.first "$(mktemp -d "$trash/f.XXXXXX")/"
-    sums[$n]=$(digest out)
-    write_ms[$n]=$(PREPARE="$aside $dir" median_ms "$bin")
+    rm -rf out-new-*
     rewrite_ms[$n]=$(median_ms "$bin")
     check_ms[$n]=$(median_ms "$bin" --check)
-    "$aside" "$dir"
+    write_ms[$n]=$(PREPARE="rm -rf $dir/out" median_ms "$bin")
+    if ((n >= 100)); then
+        floor_ms[$n]=$(measure_floor "$dir")
+    fi
+    rm -rf out
     write_mib[$n]=$(peak_mib "$bin")
     check_mib[$n]=$(peak_mib "$bin" --check)
     cd "$root"
 done
-# Last, as it leaves the file system slow to create files for minutes (see the top).
-write_after_rm_ms=""
-if [[ -n "$largest" ]]; then
-    echo "== N = $largest, write after rm -rf out/" >&2
-    cd "$work/n$largest"
-    write_after_rm_ms=$(PREPARE="rm -rf $work/n$largest/out" median_ms "$bin")
-    cd "$root"
-fi
 
 cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 mem=$(free -m | awk '/^Mem:/ { print $2 }')
@@ -222,34 +261,37 @@ fi
 echo "File system of the work directory: $(df -T "$work" | awk 'NR == 2 { print $2 }')."
 echo "Timing: $($have_hyperfine && hyperfine --version || echo 'bash loop'), median; memory: ${time_cmd:-python3 getrusage}, max RSS."
 echo
-echo "| N | write ms | rewrite ms | check ms | peak MiB write / check | write ms per stack | check ms per stack | out/ digest |"
-echo "|---:|---:|---:|---:|---:|---:|---:|---|"
+echo "| N | new ms | write ms | floor ms | rewrite ms | check ms | peak MiB write / check | new ms per stack | check ms per stack | out/ digest |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
 for n in $sizes; do
-    awk -v n="$n" -v w="${write_ms[$n]}" -v r="${rewrite_ms[$n]}" -v c="${check_ms[$n]}" \
-        -v wm="${write_mib[$n]}" -v cm="${check_mib[$n]}" -v s="${sums[$n]}" 'BEGIN {
-        printf "| %d | %.1f | %.1f | %.1f | %.1f / %.1f | %.3f | %.3f | `%s` |\n",
-            n, w, r, c, wm, cm, w / n, c / n, s }'
+    awk -v n="$n" -v nw="${new_ms[$n]}" -v w="${write_ms[$n]}" -v f="${floor_ms[$n]:-}" \
+        -v r="${rewrite_ms[$n]}" -v c="${check_ms[$n]}" -v wm="${write_mib[$n]}" \
+        -v cm="${check_mib[$n]}" -v s="${sums[$n]}" 'BEGIN {
+        fl = f == "" ? "-" : sprintf("%.1f", f)
+        printf "| %d | %.1f | %.1f | %s | %.1f | %.1f | %.1f / %.1f | %.3f | %.3f | `%s` |\n",
+            n, nw, w, fl, r, c, wm, cm, nw / n, c / n, s }'
 done
 echo
 
-if [[ -n "${write_ms[1]:-}" ]]; then
-    echo "- one stack, process start to files written: ${write_ms[1]} ms (target <= $target_one_ms ms): $(verdict "${write_ms[1]}" "$target_one_ms")"
+if [[ -n "${new_ms[1]:-}" ]]; then
+    echo "- one stack, process start to files written: ${new_ms[1]} ms (target <= $target_one_ms ms): $(verdict "${new_ms[1]}" "$target_one_ms")"
 fi
-if [[ -n "${write_ms[1000]:-}" ]]; then
-    echo "- 1,000 stacks, synth: ${write_ms[1000]} ms (target <= $target_thousand_ms ms): $(verdict "${write_ms[1000]}" "$target_thousand_ms")"
+if [[ -n "${new_ms[1000]:-}" ]]; then
+    echo "- 1,000 stacks, synth writing a new out/: ${new_ms[1000]} ms (target <= $target_thousand_ms ms): $(verdict "${new_ms[1000]}" "$target_thousand_ms")"
+    echo "- 1,000 stacks, synth right after rm -rf out/: ${write_ms[1000]} ms (target <= $target_thousand_ms ms): $(verdict "${write_ms[1000]}" "$target_thousand_ms"); the same 1,000 creates without synth: ${floor_ms[1000]} ms"
     echo "- 1,000 stacks, synth --check: ${check_ms[1000]} ms (target <= $target_thousand_ms ms): $(verdict "${check_ms[1000]}" "$target_thousand_ms")"
     echo "- 1,000 stacks, peak memory: ${write_mib[1000]} MiB write, ${check_mib[1000]} MiB check (target <= $target_thousand_mib MiB): $(verdict "${write_mib[1000]}" "$target_thousand_mib") / $(verdict "${check_mib[1000]}" "$target_thousand_mib")"
 fi
 # Linearity: the cost of one more stack (between consecutive sizes) should not grow with N.
 read -r -a ns <<<"$sizes"
 if ((${#ns[@]} >= 3)); then
-    line="- marginal ms per stack (write; check):"
+    line="- marginal ms per stack (new; check):"
     first=""
     last=""
     for ((k = 1; k < ${#ns[@]}; k++)); do
         a=${ns[k - 1]}
         b=${ns[k]}
-        m=$(awk -v wa="${write_ms[$a]}" -v wb="${write_ms[$b]}" -v ca="${check_ms[$a]}" \
+        m=$(awk -v wa="${new_ms[$a]}" -v wb="${new_ms[$b]}" -v ca="${check_ms[$a]}" \
             -v cb="${check_ms[$b]}" -v a="$a" -v b="$b" \
             'BEGIN { printf "%.3f %.3f", (wb - wa) / (b - a), (cb - ca) / (b - a) }')
         line+=" $a→$b: ${m/ /; }"
@@ -263,9 +305,6 @@ if ((${#ns[@]} >= 3)); then
     else
         echo "- linear in N (check, last two steps within 25%): NO"
     fi
-fi
-if [[ -n "$write_after_rm_ms" ]]; then
-    echo "- $largest stacks, synth right after rm -rf out/: $write_after_rm_ms ms (file-system dependent: see the top of this script)"
 fi
 if $identical; then
     echo "- output byte-identical across two runs: yes"
