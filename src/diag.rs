@@ -133,6 +133,10 @@ impl Diagnostic {
 
 /// An I/O error in a few words, for messages that already name the path.
 pub fn io_words(e: &std::io::Error) -> String {
+    // An error synth made itself says what it means already.
+    if e.raw_os_error().is_none() && e.get_ref().is_some() {
+        return e.to_string();
+    }
     match e.kind() {
         std::io::ErrorKind::NotFound => "no such file".to_owned(),
         std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
@@ -156,6 +160,16 @@ pub fn has_errors(diags: &[Diagnostic]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn io_words_are_short_for_the_system_and_whole_for_synth() {
+        let system = std::io::Error::from_raw_os_error(2);
+        assert_eq!(io_words(&system), "no such file");
+        let ours = std::io::Error::new(std::io::ErrorKind::NotFound, "a link to nothing");
+        assert_eq!(io_words(&ours), "a link to nothing");
+        let bare = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
+        assert_eq!(io_words(&bare), "permission denied");
+    }
 
     #[test]
     fn renders_position_caret_and_help() {

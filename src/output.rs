@@ -69,6 +69,17 @@ impl OutDir {
                     "exists and is not a directory",
                 ));
             }
+            // A symbolic link to nothing: renaming the staging directory would replace the
+            // link itself, not fill the place it points to.
+            Err(e)
+                if e.kind() == io::ErrorKind::NotFound
+                    && fs::symlink_metadata(dir).is_ok_and(|m| m.is_symlink()) =>
+            {
+                return Err(io::Error::new(
+                    io::ErrorKind::NotFound,
+                    "a symbolic link to a directory that does not exist",
+                ));
+            }
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => return Err(e),
         }
@@ -400,6 +411,22 @@ mod tests {
             a.exists(),
             "abandon never removes a directory it did not create"
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_dangling_symbolic_link_is_refused_not_replaced() {
+        let root = tempfile::tempdir().unwrap();
+        let out = root.path().join("out");
+        std::os::unix::fs::symlink(root.path().join("elsewhere/out"), &out).unwrap();
+        let e = OutDir::open(&out, false).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::NotFound);
+        assert!(fs::symlink_metadata(&out).unwrap().is_symlink());
+        assert_eq!(names_in(root.path()), ["out"]);
+        // Pointing somewhere real, it is used like the directory it names.
+        fs::create_dir_all(root.path().join("elsewhere/out")).unwrap();
+        let dir = OutDir::open(&out, false).unwrap();
+        assert!(!dir.is_new());
     }
 
     #[test]

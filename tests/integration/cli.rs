@@ -113,6 +113,16 @@ fn an_output_directory_that_cannot_be_created_is_exit_2() {
         "{}",
         ran.stderr
     );
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink("nowhere/out", scratch.path().join("linked")).unwrap();
+        let ran = scratch.run(&["--out", "linked"]);
+        assert_eq!(ran.code, 2, "{ran:?}");
+        assert_eq!(
+            ran.stderr,
+            "linked: error[io]: cannot create the output directory: a symbolic link to a directory that does not exist\n"
+        );
+    }
     // --check writes nothing, so it never creates the directory: out/ is reported missing.
     let ran = scratch.run(&["--check", "--out", "elsewhere"]);
     assert_eq!(ran.code, 1, "{ran:?}");
