@@ -14,6 +14,8 @@ use serde_saphyr::Spanned;
 
 use crate::diag::{Diagnostic, Pos};
 
+mod events;
+
 /// A parsed spec: its value and where each part of it came from.
 #[derive(Debug, Clone)]
 pub struct Doc {
@@ -79,6 +81,15 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Doc, Diagnostic> {
             ),
         );
     }
+    if let Some(doc) = events::parse(text) {
+        return Ok(doc);
+    }
+    parse_general(file, text)
+}
+
+/// Any YAML, through serde-saphyr: the path for everything [`events::parse`] leaves alone, and
+/// the one that gives the diagnostics.
+fn parse_general(file: &str, text: &str) -> Result<Doc, Diagnostic> {
     let options = serde_saphyr::options! {
         // YAML 1.1 spellings (`no`, `on`, `0755`) stay strings; the schema then says what it wanted.
         strict_booleans: true,
