@@ -8,14 +8,14 @@
 //! CloudFormation's pre-signed S3 URL would receive it. The harness prints one JSON object with the SDK calls,
 //! the captured output and the requests the server received; every assertion is made here. No cargo.
 
-use std::path::PathBuf;
-use std::process::Command;
-
 use cogsynth::lambda::{Language, render_detach};
 use serde_json::{Value, json};
 
 use crate::harness;
-use tempfile::TempDir;
+use crate::support::{
+    Deployed, HOSTILE_POOL, HOSTILE_STACK, LogLine, assert_compiles, reported_invocations,
+    sorted_keys,
+};
 
 const STACK: &str = "fleet";
 const POOL_NAME: &str = "devices";
@@ -48,32 +48,23 @@ const SECRETS: [&str; 5] = [
     "X-Amz-",
     "cloudformation-custom-resource-response",
 ];
+/// The one line each request logs (a failed response adds a second): these fields, labelled with the stack
+/// and pool.
+const LOG_LINE: LogLine = LogLine {
+    fields: &[
+        "detached", "event", "outcome", "policy", "pool", "reason", "request", "stack",
+    ],
+    event: "detach-targets",
+    stack: STACK,
+    pool: POOL_NAME,
+};
 
-/// A rendered function in its own directory, as CloudFormation deploys inline code.
-struct Deployed {
-    language: Language,
-    file: PathBuf,
-    _dir: TempDir,
-}
-
-fn deploy(language: Language) -> Deployed {
+fn deploy(language: Language) -> Deployed<Language> {
     deploy_named(language, STACK, POOL_NAME)
 }
 
-fn deploy_named(language: Language, stack: &str, pool: &str) -> Deployed {
-    let source = render_detach(language, stack, pool);
-    let dir = TempDir::new().expect("create a temporary directory");
-    let name = match language {
-        Language::NodeJs => "index.js",
-        Language::Python => "index.py",
-    };
-    let file = dir.path().join(name);
-    std::fs::write(&file, source).expect("write the rendered handler");
-    Deployed {
-        language,
-        file,
-        _dir: dir,
-    }
+fn deploy_named(language: Language, stack: &str, pool: &str) -> Deployed<Language> {
+    Deployed::new(language, language, &render_detach(language, stack, pool))
 }
 
 /// How the stub SDK behaves (`STUB_IOT_*`).
@@ -128,7 +119,8 @@ fn physical(policy: &str) -> String {
     format!("detach-targets:{policy}")
 }
 
-fn create(policy: &str) -> Value {
+/// A Create of the resource for `policy` (also used by `lambda_runtime`'s Node.js 24 test).
+pub(crate) fn create(policy: &str) -> Value {
     request("Create", Some(properties(policy)))
 }
 
@@ -146,7 +138,7 @@ fn delete(policy: &str) -> Value {
 }
 
 /// One invocation for the harness: the event, the time left, and what the response server answers.
-fn invocation(event: Value) -> Value {
+pub(crate) fn invocation(event: Value) -> Value {
     let mut invocation = json!({});
     invocation["event"] = event;
     invocation
@@ -165,9 +157,9 @@ struct Outcome {
 }
 
 /// Runs `invocations` in one process, the way a warm execution environment serves them.
-fn run(deployed: &Deployed, stub: &Stub, invocations: &[Value]) -> Vec<Outcome> {
-    let (mut command, stub_root) =
-        harness::command(deployed.language, "detach-harness", &deployed.file);
+fn run(deployed: &Deployed<Language>, stub: &Stub, invocations: &[Value]) -> Vec<Outcome> {
+    let language = deployed.rendered;
+    let (mut command, stub_root) = harness::command(language, "detach-harness", &deployed.file);
     command
         .env("STUB_IOT_TARGETS", stub.targets.to_string())
         .env("STUB_IOT_PAGE_SIZE", stub.page_size.to_string())
@@ -178,28 +170,20 @@ fn run(deployed: &Deployed, stub: &Stub, invocations: &[Value]) -> Vec<Outcome> 
         &deployed.file,
         &stub_root,
         invocations,
-        &format!("{:?}", deployed.language),
+        &format!("{language:?}"),
     );
 
     let text = |value: &Value| value.as_str().map(str::to_owned);
-    report["invocations"]
-        .as_array()
-        .expect("invocations array")
-        .iter()
-        .map(|item| {
+    reported_invocations(&report)
+        .map(|(item, calls, logs)| {
             // The handler answers CloudFormation through the PUT; what it returns to Lambda is nothing.
-            assert_eq!(item["answer"], Value::Null, "{:?}", deployed.language);
+            assert_eq!(item["answer"], Value::Null, "{language:?}");
             Outcome {
-                language: deployed.language,
+                language,
                 threw: text(&item["threw"]),
                 threw_message: text(&item["threwMessage"]),
-                calls: item["calls"].as_array().expect("calls array").clone(),
-                logs: item["logs"]
-                    .as_array()
-                    .expect("logs array")
-                    .iter()
-                    .map(|line| line.as_str().expect("a log line").to_owned())
-                    .collect(),
+                calls,
+                logs,
                 response_url: text(&item["responseUrl"]).unwrap_or_default(),
                 requests: item["requests"].as_array().expect("requests array").clone(),
             }
@@ -278,15 +262,8 @@ impl Outcome {
         assert_eq!(values("transfer-encoding"), Vec::<&str>::new(), "{self:?}");
 
         let body: Value = serde_json::from_str(body).expect("the response body is JSON");
-        let mut keys: Vec<&str> = body
-            .as_object()
-            .expect("the body is an object")
-            .keys()
-            .map(String::as_str)
-            .collect();
-        keys.sort_unstable();
         assert_eq!(
-            keys,
+            sorted_keys(&body, "the body"),
             [
                 "Data",
                 "LogicalResourceId",
@@ -324,26 +301,7 @@ impl Outcome {
     fn parse_log(&self, index: usize) -> Value {
         let text = &self.logs[index];
         self.assert_no_secret(text);
-        let line: Value = serde_json::from_str(text)
-            .unwrap_or_else(|err| panic!("log line is not JSON ({err}): {self:?}"));
-        let mut keys: Vec<&str> = line
-            .as_object()
-            .expect("log line is an object")
-            .keys()
-            .map(String::as_str)
-            .collect();
-        keys.sort_unstable();
-        assert_eq!(
-            keys,
-            [
-                "detached", "event", "outcome", "policy", "pool", "reason", "request", "stack"
-            ],
-            "{self:?}"
-        );
-        assert_eq!(line["event"], "detach-targets", "{self:?}");
-        assert_eq!(line["stack"], STACK, "{self:?}");
-        assert_eq!(line["pool"], POOL_NAME, "{self:?}");
-        line
+        LOG_LINE.parse(text, self)
     }
 
     /// Neither the pre-signed URL nor any part of its credentials leaks into `text`.
@@ -410,21 +368,7 @@ fn assert_one_line(reason: &str) {
 fn rendered_sources_pass_the_language_checkers() {
     for language in LANGUAGES {
         let deployed = deploy(language);
-        let (program, args): (&str, &[&str]) = match language {
-            Language::NodeJs => ("node", &["--check"]),
-            Language::Python => ("python3", &["-W", "error", "-m", "py_compile"]),
-        };
-        let output = Command::new(program)
-            .args(args)
-            .arg(&deployed.file)
-            .env("PYTHONDONTWRITEBYTECODE", "1")
-            .output()
-            .unwrap_or_else(|err| panic!("cannot start `{program}` (it must be on PATH): {err}"));
-        assert!(
-            output.status.success(),
-            "{language:?}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        assert_compiles(language, &deployed.file, &format!("{language:?}"));
     }
 }
 
@@ -819,16 +763,13 @@ fn the_response_url_never_reaches_a_log_line() {
 
 #[test]
 fn stack_and_pool_labels_round_trip_into_the_log() {
-    let stack = "st\"ack'\\ \u{2028} </script> {{ x }} ${y} ünï";
-    let pool = "po\nol";
     for language in LANGUAGES {
-        let deployed = deploy_named(language, stack, pool);
-        let outcomes = run(&deployed, &Stub::default(), &[invocation(create(POLICY))]);
-        let outcome = &outcomes[0];
-        assert_eq!(outcome.logs.len(), 1, "{outcome:?}");
-        let line: Value = serde_json::from_str(&outcome.logs[0]).expect("log line is JSON");
-        assert_eq!(line["stack"], stack, "{language:?}");
-        assert_eq!(line["pool"], pool, "{language:?}");
+        let deployed = deploy_named(language, HOSTILE_STACK, HOSTILE_POOL);
+        let outcome = &run(&deployed, &Stub::default(), &[invocation(create(POLICY))])[0];
+        // Every field and label, the hostile ones included, as `parse_log` checks the usual ones.
+        let line = LOG_LINE
+            .labelled(HOSTILE_STACK, HOSTILE_POOL)
+            .parse_only(&outcome.logs, outcome);
         assert_eq!(line["outcome"], "success", "{language:?}");
     }
 }

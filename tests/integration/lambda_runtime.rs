@@ -5,15 +5,20 @@
 //! CloudFormation gives inline code) and drives it through a small harness script per language. The
 //! harness prints one JSON object with the handler's answers, the SDK calls and the captured output; every
 //! assertion is made here, on parsed JSON. No network, no cargo.
+//!
+//! One test takes the code from the template the `synth` binary writes for a nodejs24.x spec instead, and
+//! checks the handler signature that runtime requires, of the attach and the detach function alike.
 
-use std::path::PathBuf;
-use std::process::Command;
+use std::path::Path;
 
 use cogsynth::lambda::{AttachSource, InvokeMode, Language, render};
 use serde_json::{Value, json};
 
-use crate::harness;
-use tempfile::TempDir;
+use crate::support::{
+    Deployed, HOSTILE_POOL, HOSTILE_STACK, LogLine, Scratch, assert_compiles, repo,
+    reported_invocations,
+};
+use crate::{detach_runtime, harness};
 
 const STACK: &str = "fleet";
 const POOL_NAME: &str = "devices";
@@ -26,6 +31,21 @@ const VICTIM: &str = "eu-west-1:22222222-dddd-4eee-8fff-222222222222";
 const POLICIES: [&str; 3] = ["fleet-connect", "fleet-telemetry", "fleet-commands"];
 /// Credentials that appear in an API Gateway event and must never reach a log line or an answer.
 const SECRETS: [&str; 3] = ["ASIAFAKEACCESSKEY", "FAKESESSIONTOKEN", "deadbeefsignature"];
+/// The one line each call logs: these fields, labelled with the spec's stack and pool.
+const LOG_LINE: LogLine = LogLine {
+    fields: &[
+        "event",
+        "identityId",
+        "outcome",
+        "policies",
+        "pool",
+        "reason",
+        "stack",
+    ],
+    event: "attach",
+    stack: STACK,
+    pool: POOL_NAME,
+};
 
 #[derive(Debug, Clone, Copy)]
 struct Variant {
@@ -58,36 +78,18 @@ impl Variant {
     }
 }
 
-/// A rendered function in its own directory, as CloudFormation deploys inline code.
-struct Deployed {
-    variant: Variant,
-    file: PathBuf,
-    _dir: TempDir,
-}
-
-fn deploy(variant: Variant) -> Deployed {
+fn deploy(variant: Variant) -> Deployed<Variant> {
     deploy_named(variant, STACK, POOL_NAME)
 }
 
-fn deploy_named(variant: Variant, stack: &str, pool: &str) -> Deployed {
+fn deploy_named(variant: Variant, stack: &str, pool: &str) -> Deployed<Variant> {
     let source = render(&AttachSource {
         language: variant.language,
         invoke: variant.invoke,
         stack,
         pool,
     });
-    let dir = TempDir::new().expect("create a temporary directory");
-    let name = match variant.language {
-        Language::NodeJs => "index.js",
-        Language::Python => "index.py",
-    };
-    let file = dir.path().join(name);
-    std::fs::write(&file, source).expect("write the rendered handler");
-    Deployed {
-        variant,
-        file,
-        _dir: dir,
-    }
+    Deployed::new(variant, variant.language, &source)
 }
 
 /// The function's environment, as the stack sets it. `None` leaves a variable unset.
@@ -136,6 +138,12 @@ const NOBODY: Caller = Caller {
     identity_id: None,
     pool_id: None,
     authenticated: false,
+};
+
+/// A signed-in identity of another identity pool.
+const STRANGER: Caller = Caller {
+    pool_id: Some(OTHER_POOL_ID),
+    ..LEGITIMATE
 };
 
 /// Identity ids a caller could write into the request itself: all must be ignored.
@@ -250,45 +258,18 @@ struct Outcome {
 }
 
 /// Runs `invocations` in one process, the way a warm execution environment serves them.
-fn run(deployed: &Deployed, env: &Env, invocations: &[Value]) -> Run {
-    let (mut command, stub_root) =
-        harness::command(deployed.variant.language, "harness", &deployed.file);
-    command.env("STUB_IOT_FAIL", env.fail.to_string());
-    if let Some(pool_id) = &env.pool_id {
-        command.env("IDENTITY_POOL_ID", pool_id);
-    }
-    if let Some(policies) = &env.policies {
-        command.env("IOT_POLICY_NAMES", policies);
-    }
-    let report = harness::run(
-        command,
-        &deployed.file,
-        &stub_root,
-        invocations,
-        &format!("{:?}", deployed.variant),
-    );
-
-    let outcomes = report["invocations"]
-        .as_array()
-        .expect("invocations array")
-        .iter()
-        .map(|item| {
-            assert_eq!(
-                item["threw"],
-                Value::Null,
-                "{:?}: the handler threw",
-                deployed.variant
-            );
+fn run(deployed: &Deployed<Variant>, env: &Env, invocations: &[Value]) -> Run {
+    let variant = deployed.rendered;
+    let label = format!("{variant:?}");
+    let report = harness_report(variant.language, &deployed.file, env, invocations, &label);
+    let outcomes = reported_invocations(&report)
+        .map(|(item, calls, logs)| {
+            assert_eq!(item["threw"], Value::Null, "{variant:?}: the handler threw");
             Outcome {
-                variant: deployed.variant,
+                variant,
                 answer: item["answer"].clone(),
-                calls: item["calls"].as_array().expect("calls array").clone(),
-                logs: item["logs"]
-                    .as_array()
-                    .expect("logs array")
-                    .iter()
-                    .map(|line| line.as_str().expect("a log line").to_owned())
-                    .collect(),
+                calls,
+                logs,
             }
         })
         .collect();
@@ -297,10 +278,42 @@ fn run(deployed: &Deployed, env: &Env, invocations: &[Value]) -> Run {
     }
 }
 
+/// The harness report, unparsed, for `invocations` of the attach function at `file` in one process.
+fn harness_report(
+    language: Language,
+    file: &Path,
+    env: &Env,
+    invocations: &[Value],
+    label: &str,
+) -> Value {
+    let (mut command, stub_root) = harness::command(language, "harness", file);
+    command.env("STUB_IOT_FAIL", env.fail.to_string());
+    if let Some(pool_id) = &env.pool_id {
+        command.env("IDENTITY_POOL_ID", pool_id);
+    }
+    if let Some(policies) = &env.policies {
+        command.env("IOT_POLICY_NAMES", policies);
+    }
+    harness::run(command, file, &stub_root, invocations, label)
+}
+
 fn invoke(variant: Variant, env: &Env, invocation: &Value) -> Outcome {
     let deployed = deploy(variant);
     let mut run = run(&deployed, env, std::slice::from_ref(invocation));
     run.invocations.pop().expect("one outcome")
+}
+
+/// One call by `caller` (with identity ids smuggled into the request, or not), in the stack's usual environment.
+fn invoke_as(variant: Variant, caller: Caller, smuggle: bool) -> Outcome {
+    invoke(
+        variant,
+        &Env::default(),
+        &invocation(variant, caller, smuggle),
+    )
+}
+
+fn invoke_legitimately(variant: Variant, env: &Env) -> Outcome {
+    invoke(variant, env, &invocation(variant, LEGITIMATE, false))
 }
 
 impl Outcome {
@@ -329,32 +342,7 @@ impl Outcome {
 
     /// Exactly one log line, a JSON object with exactly the documented fields and labels.
     fn log_line(&self) -> Value {
-        assert_eq!(self.logs.len(), 1, "one log line per call: {self:?}");
-        let line: Value = serde_json::from_str(&self.logs[0])
-            .unwrap_or_else(|err| panic!("log line is not JSON ({err}): {self:?}"));
-        let mut keys: Vec<&str> = line
-            .as_object()
-            .expect("log line is an object")
-            .keys()
-            .map(String::as_str)
-            .collect();
-        keys.sort_unstable();
-        assert_eq!(
-            keys,
-            [
-                "event",
-                "identityId",
-                "outcome",
-                "policies",
-                "pool",
-                "reason",
-                "stack"
-            ],
-            "{self:?}"
-        );
-        assert_eq!(line["event"], "attach", "{self:?}");
-        assert_eq!(line["stack"], STACK, "{self:?}");
-        assert_eq!(line["pool"], POOL_NAME, "{self:?}");
+        let line = LOG_LINE.parse_only(&self.logs, self);
         for secret in SECRETS {
             assert!(!self.logs[0].contains(secret), "{secret} logged: {self:?}");
         }
@@ -446,32 +434,14 @@ fn attach_call(policy: &str, identity_id: &str) -> Value {
 fn rendered_sources_pass_the_language_checkers() {
     for variant in VARIANTS {
         let deployed = deploy(variant);
-        let (program, args): (&str, &[&str]) = match variant.language {
-            Language::NodeJs => ("node", &["--check"]),
-            Language::Python => ("python3", &["-W", "error", "-m", "py_compile"]),
-        };
-        let output = Command::new(program)
-            .args(args)
-            .arg(&deployed.file)
-            .output()
-            .unwrap_or_else(|err| panic!("cannot start `{program}` (it must be on PATH): {err}"));
-        assert!(
-            output.status.success(),
-            "{variant:?}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        assert_compiles(variant.language, &deployed.file, &format!("{variant:?}"));
     }
 }
 
 #[test]
 fn a_legitimate_caller_gets_every_policy_on_its_own_identity() {
     for variant in VARIANTS {
-        let outcome = invoke(
-            variant,
-            &Env::default(),
-            &invocation(variant, LEGITIMATE, false),
-        );
-        outcome.assert_attached(ME, &POLICIES);
+        invoke_as(variant, LEGITIMATE, false).assert_attached(ME, &POLICIES);
     }
 }
 
@@ -482,8 +452,8 @@ fn policy_names_are_trimmed_and_kept_in_order() {
         ..Env::default()
     };
     for variant in VARIANTS {
-        let outcome = invoke(variant, &env, &invocation(variant, LEGITIMATE, false));
-        outcome.assert_attached(ME, &["fleet-commands", "fleet-connect"]);
+        invoke_legitimately(variant, &env)
+            .assert_attached(ME, &["fleet-commands", "fleet-connect"]);
     }
 }
 
@@ -491,16 +461,12 @@ fn policy_names_are_trimmed_and_kept_in_order() {
 fn identity_ids_in_the_request_are_ignored() {
     for variant in VARIANTS {
         // With a trusted identity, the smuggled one changes nothing.
-        let outcome = invoke(
-            variant,
-            &Env::default(),
-            &invocation(variant, LEGITIMATE, true),
-        );
+        let outcome = invoke_as(variant, LEGITIMATE, true);
         outcome.assert_attached(ME, &POLICIES);
         assert!(!outcome.logs[0].contains(VICTIM), "{outcome:?}");
 
         // Without one, the smuggled identity does not stand in for it.
-        let outcome = invoke(variant, &Env::default(), &invocation(variant, NOBODY, true));
+        let outcome = invoke_as(variant, NOBODY, true);
         let log = outcome.assert_refused();
         assert_eq!(log["identityId"], Value::Null, "{outcome:?}");
         assert!(!outcome.logs[0].contains(VICTIM), "{outcome:?}");
@@ -509,16 +475,8 @@ fn identity_ids_in_the_request_are_ignored() {
 
 #[test]
 fn a_caller_from_another_pool_is_refused() {
-    let stranger = Caller {
-        pool_id: Some(OTHER_POOL_ID),
-        ..LEGITIMATE
-    };
     for variant in VARIANTS {
-        let outcome = invoke(
-            variant,
-            &Env::default(),
-            &invocation(variant, stranger, false),
-        );
+        let outcome = invoke_as(variant, STRANGER, false);
         let log = outcome.assert_refused();
         assert_eq!(log["identityId"], ME, "{outcome:?}");
     }
@@ -532,11 +490,7 @@ fn a_call_without_identity_is_refused() {
     };
     for variant in VARIANTS {
         for caller in [NOBODY, empty] {
-            let outcome = invoke(
-                variant,
-                &Env::default(),
-                &invocation(variant, caller, false),
-            );
+            let outcome = invoke_as(variant, caller, false);
             let log = outcome.assert_refused();
             assert_eq!(log["identityId"], Value::Null, "{outcome:?}");
         }
@@ -550,8 +504,7 @@ fn api_gateway_refuses_unauthenticated_identities() {
         ..LEGITIMATE
     };
     for variant in VARIANTS.into_iter().filter(|variant| variant.api_gateway()) {
-        let outcome = invoke(variant, &Env::default(), &invocation(variant, guest, false));
-        outcome.assert_refused();
+        invoke_as(variant, guest, false).assert_refused();
     }
 }
 
@@ -589,12 +542,7 @@ fn already_attached_counts_as_success() {
             json!({ "*": "ResourceAlreadyExistsException" }),
             json!({ "fleet-telemetry": "ResourceAlreadyExistsException" }),
         ] {
-            let outcome = invoke(
-                variant,
-                &Env::failing(fail),
-                &invocation(variant, LEGITIMATE, false),
-            );
-            outcome.assert_attached(ME, &POLICIES);
+            invoke_legitimately(variant, &Env::failing(fail)).assert_attached(ME, &POLICIES);
         }
     }
 }
@@ -609,11 +557,7 @@ fn other_sdk_failures_answer_an_error_and_log_failed() {
                 &POLICIES[..2],
             ),
         ] {
-            let outcome = invoke(
-                variant,
-                &Env::failing(fail.clone()),
-                &invocation(variant, LEGITIMATE, false),
-            );
+            let outcome = invoke_legitimately(variant, &Env::failing(fail.clone()));
             // Calls stop at the first failure; the earlier ones were made for the caller's identity.
             let expected: Vec<Value> = attempted
                 .iter()
@@ -668,25 +612,20 @@ fn missing_configuration_is_reported_not_guessed() {
     ];
     for variant in VARIANTS {
         for env in &broken {
-            let outcome = invoke(variant, env, &invocation(variant, LEGITIMATE, false));
-            outcome.assert_misconfigured();
+            invoke_legitimately(variant, env).assert_misconfigured();
         }
     }
 }
 
 #[test]
 fn every_call_logs_exactly_one_json_line() {
-    let stranger = Caller {
-        pool_id: Some(OTHER_POOL_ID),
-        ..LEGITIMATE
-    };
     for variant in VARIANTS {
         let deployed = deploy(variant);
         // One warm execution environment serving a mix of callers; the client is reused (see `run`).
         let invocations = [
             invocation(variant, LEGITIMATE, false),
             invocation(variant, NOBODY, true),
-            invocation(variant, stranger, false),
+            invocation(variant, STRANGER, false),
             invocation(variant, LEGITIMATE, true),
         ];
         let warm = run(&deployed, &Env::default(), &invocations);
@@ -722,26 +661,114 @@ fn every_call_logs_exactly_one_json_line() {
     }
 }
 
-fn invoke_legitimately(variant: Variant, env: &Env) -> Outcome {
-    invoke(variant, env, &invocation(variant, LEGITIMATE, false))
-}
-
 #[test]
 fn stack_and_pool_labels_round_trip_into_the_log() {
-    let stack = "st\"ack'\\ \u{2028} </script> {{ x }} ${y} ünï";
-    let pool = "po\nol";
     for variant in VARIANTS {
-        let deployed = deploy_named(variant, stack, pool);
-        let run = run(
-            &deployed,
-            &Env::default(),
-            &[invocation(variant, LEGITIMATE, false)],
-        );
-        let outcome = &run.invocations[0];
-        assert_eq!(outcome.logs.len(), 1, "{outcome:?}");
-        let line: Value = serde_json::from_str(&outcome.logs[0]).expect("log line is JSON");
-        assert_eq!(line["stack"], stack, "{variant:?}");
-        assert_eq!(line["pool"], pool, "{variant:?}");
+        let deployed = deploy_named(variant, HOSTILE_STACK, HOSTILE_POOL);
+        let call = invocation(variant, LEGITIMATE, false);
+        let outcome = &run(&deployed, &Env::default(), &[call]).invocations[0];
+        // Every field and label, the hostile ones included, as `log_line` checks the usual ones.
+        let line = LOG_LINE
+            .labelled(HOSTILE_STACK, HOSTILE_POOL)
+            .parse_only(&outcome.logs, outcome);
         assert_eq!(line["outcome"], "attached", "{variant:?}");
     }
+}
+
+/// The Lambda functions in the template `synth` writes for the spec `text` (stack `stack`): logical id and
+/// `Properties`, as JSON.
+fn synthesized_functions(stack: &str, text: &str) -> Vec<(String, Value)> {
+    let scratch = Scratch::new().file(&format!("stacks/{stack}.yaml"), text);
+    let ran = scratch.run(&[]);
+    assert_eq!(ran.code, 0, "{stack}: {ran:?}");
+    let template = scratch.read(&format!("out/{stack}.template.yaml"));
+    let template: Value = serde_saphyr::from_str(&template).expect("the template is YAML");
+    template["Resources"]
+        .as_object()
+        .expect("Resources")
+        .iter()
+        .filter(|(_, resource)| resource["Type"] == "AWS::Lambda::Function")
+        .map(|(id, resource)| (id.clone(), resource["Properties"].clone()))
+        .collect()
+}
+
+/// Calls the Node.js function synth wrote to `file` once, through the harness for its kind, with a request
+/// it completes: a Create for the detach function, a legitimate caller for the attach function. The report.
+fn call_synthesized(file: &Path, detach: bool, invoke: InvokeMode, label: &str) -> Value {
+    if detach {
+        // The stub's defaults do: a Create makes no SDK call.
+        let (command, stub_root) = harness::command(Language::NodeJs, "detach-harness", file);
+        let create = detach_runtime::invocation(detach_runtime::create(POLICIES[0]));
+        return harness::run(command, file, &stub_root, &[create], label);
+    }
+    let variant = Variant {
+        language: Language::NodeJs,
+        invoke,
+    };
+    let call = invocation(variant, LEGITIMATE, false);
+    harness_report(Language::NodeJs, file, &Env::default(), &[call], label)
+}
+
+/// AWS Lambda's nodejs24.x runtime no longer supports callback-style handlers `(event, context, callback)`
+/// (aws/aws-lambda-nodejs-runtime-interface-client issue #137; aws-cdk v2.259.0 release notes: "Node.js 24
+/// removes support for callback-style asynchronous handlers"). It tells them apart by `handler.length` and
+/// refuses one with three parameters at init, with `Runtime.CallbackHandlerDeprecated`; the handler answers
+/// through the Promise it returns. The `node` the tests run is older and still accepts both styles, so this
+/// pins the shape itself, on the code synth writes for a nodejs24.x spec: the attach function in both invoke
+/// modes, and the detach function.
+#[test]
+fn nodejs24_handlers_take_no_callback_and_return_a_promise() {
+    let good = repo().join("tests/fixtures/good");
+    let read = |name: &str| std::fs::read_to_string(good.join(name)).expect("a good spec");
+    let direct = read("nodejs24-parameters.yaml");
+    assert!(direct.contains("runtime: nodejs24.x"));
+    // The API Gateway spec is Python; the same spec on nodejs24.x renders the API Gateway flavour for Node.js.
+    let api_gateway = read("api-gateway.yaml");
+    assert!(api_gateway.contains("runtime: python3.14"));
+    let api_gateway = api_gateway.replace("runtime: python3.14", "runtime: nodejs24.x");
+
+    let mut detach_functions = 0;
+    let mut attach_functions = 0;
+    for (stack, text, invoke) in [
+        ("nodejs24-parameters", direct, InvokeMode::Direct),
+        ("api-gateway", api_gateway, InvokeMode::ApiGateway),
+    ] {
+        for (id, properties) in synthesized_functions(stack, &text) {
+            let label = format!("{stack} {id}");
+            assert_eq!(properties["Runtime"], "nodejs24.x", "{label}");
+            assert_eq!(properties["Handler"], "index.handler", "{label}");
+            let code = properties["Code"]["ZipFile"].as_str().expect("inline code");
+            let detach = code.contains("DetachPolicyCommand");
+            let deployed = Deployed::new(id, Language::NodeJs, code);
+            let report = call_synthesized(&deployed.file, detach, invoke, &label);
+
+            // Called as nodejs24.x calls it, with (event, context) and no callback.
+            let parameters = report["handlerLength"].as_u64().expect("handler.length");
+            assert!(
+                parameters <= 2,
+                "{label}: exports.handler declares {parameters} parameters; nodejs24.x refuses a callback"
+            );
+            let outcome = &report["invocations"][0];
+            assert_eq!(
+                outcome["thenable"], true,
+                "{label}: exports.handler must return a Promise: {outcome}"
+            );
+            assert_eq!(outcome["threw"], Value::Null, "{label}: {outcome}");
+            // The Promise settles once the work is done: CloudFormation answered, or the policies attached.
+            if detach {
+                detach_functions += 1;
+                let requests = outcome["requests"].as_array().map(Vec::len);
+                assert_eq!(requests, Some(1), "{label}: {outcome}");
+            } else {
+                attach_functions += 1;
+                let expected: Vec<Value> = POLICIES
+                    .iter()
+                    .map(|policy| attach_call(policy, ME))
+                    .collect();
+                assert_eq!(outcome["calls"], json!(expected), "{label}: {outcome}");
+            }
+        }
+    }
+    // One attach function per identity pool (two in the first spec, one in the second), one detach function.
+    assert_eq!((attach_functions, detach_functions), (3, 1));
 }
