@@ -29,6 +29,16 @@ fn shop() -> String {
     fs::read_to_string(repo().join("tests/fixtures/diff/shop.yaml")).expect("fixture")
 }
 
+/// The fixture spec with one more topic for signed-in members: `subscribe shop/alerts`, a
+/// broadening of both layers.
+fn shop_with_alerts() -> String {
+    edit(
+        &shop(),
+        r#"subscribe: ["shop/news/#"]"#,
+        r#"subscribe: ["shop/news/#", "shop/alerts"]"#,
+    )
+}
+
 /// `text` with `from` replaced by `to`; `from` must occur, so a fixture edit cannot silently
 /// stop testing anything.
 fn edit(text: &str, from: &str, to: &str) -> String {
@@ -49,6 +59,12 @@ impl Repo {
         };
         r.git(&["init", "--quiet"]);
         r
+    }
+
+    /// Changes the spec to [`shop_with_alerts`] and builds it (uncommitted).
+    fn add_alerts(&self) {
+        self.spec(&shop_with_alerts());
+        self.build();
     }
 
     /// A repository whose first commit holds the fixture spec and its templates.
@@ -183,12 +199,7 @@ fn no_change_is_reported_as_none_and_never_fails() {
 #[test]
 fn an_added_topic_broadens_both_layers_and_a_removed_one_narrows() {
     let r = Repo::with_shop();
-    r.spec(&edit(
-        &shop(),
-        r#"subscribe: ["shop/news/#"]"#,
-        r#"subscribe: ["shop/news/#", "shop/alerts"]"#,
-    ));
-    r.build();
+    r.add_alerts();
     let ran = r.diff(&["--base", "HEAD"], 0);
     let text = &ran.stdout;
     assert!(
@@ -224,11 +235,7 @@ fn an_added_topic_broadens_both_layers_and_a_removed_one_narrows() {
     // Commit it, then take a publish topic away: narrowing, in both layers.
     r.commit("alerts");
     r.spec(&edit(
-        &edit(
-            &shop(),
-            r#"subscribe: ["shop/news/#"]"#,
-            r#"subscribe: ["shop/news/#", "shop/alerts"]"#,
-        ),
+        &shop_with_alerts(),
         r#", "devices/${identity}/status"]"#,
         "]",
     ));
@@ -355,12 +362,7 @@ fn fail_on_broadening_fails_on_broadening_only() {
     r.diff(&["--base", "HEAD", "--fail-on", "never"], 0);
     r.diff(&["--base", "HEAD"], 0);
     // Broadening: a topic added.
-    r.spec(&edit(
-        &shop(),
-        r#"subscribe: ["shop/news/#"]"#,
-        r#"subscribe: ["shop/news/#", "shop/alerts"]"#,
-    ));
-    r.build();
+    r.add_alerts();
     let ran = r.diff(&["--base", "HEAD", "--fail-on", "broadening"], 1);
     assert!(
         ran.stderr
@@ -380,15 +382,7 @@ fn base_dir_compares_with_a_directory_outside_git() {
     fs::create_dir_all(dir.path().join("stacks")).expect("mkdir");
     fs::write(dir.path().join("stacks/shop.yaml"), shop()).expect("write");
     assert_eq!(run(&["--out", "before"]).code, 0);
-    fs::write(
-        dir.path().join("stacks/shop.yaml"),
-        edit(
-            &shop(),
-            r#"subscribe: ["shop/news/#"]"#,
-            r#"subscribe: ["shop/news/#", "shop/alerts"]"#,
-        ),
-    )
-    .expect("write");
+    fs::write(dir.path().join("stacks/shop.yaml"), shop_with_alerts()).expect("write");
     assert_eq!(run(&[]).code, 0);
     let ran = run(&["diff", "--base-dir", "before", "--format", "json"]);
     assert_eq!(ran.code, 0, "{ran:?}");
@@ -502,12 +496,7 @@ fn hand_edited_create_only_properties_and_trust_policies_are_reported() {
 #[test]
 fn markdown_is_a_pr_comment_with_a_heading_per_stack_and_tables() {
     let r = Repo::with_shop();
-    r.spec(&edit(
-        &shop(),
-        r#"subscribe: ["shop/news/#"]"#,
-        r#"subscribe: ["shop/news/#", "shop/alerts"]"#,
-    ));
-    r.build();
+    r.add_alerts();
     let md = r
         .diff(&["--base", "HEAD", "--format", "markdown"], 0)
         .stdout;
@@ -538,12 +527,7 @@ fn markdown_is_a_pr_comment_with_a_heading_per_stack_and_tables() {
 fn json_has_the_documented_shape() {
     let r = Repo::with_shop();
     let base = r.git(&["rev-parse", "HEAD"]);
-    r.spec(&edit(
-        &shop(),
-        r#"subscribe: ["shop/news/#"]"#,
-        r#"subscribe: ["shop/news/#", "shop/alerts"]"#,
-    ));
-    r.build();
+    r.add_alerts();
     let json = r.json(&["--base", "HEAD"]);
     let keys = |v: &Value| -> Vec<String> {
         let mut k: Vec<String> = v.as_object().expect("object").keys().cloned().collect();
@@ -643,12 +627,7 @@ fn json_has_the_documented_shape() {
 fn the_default_base_is_head_on_main_and_the_merge_base_elsewhere() {
     let r = Repo::with_shop();
     // On main: committed vs working tree.
-    r.spec(&edit(
-        &shop(),
-        r#"subscribe: ["shop/news/#"]"#,
-        r#"subscribe: ["shop/news/#", "shop/alerts"]"#,
-    ));
-    r.build();
+    r.add_alerts();
     let json = r.json(&[]);
     assert_eq!(json["base"]["rev"], "HEAD");
     assert_eq!(json["summary"]["broadening"], 2);
