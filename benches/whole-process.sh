@@ -28,40 +28,12 @@
 set -euo pipefail
 shopt -s inherit_errexit
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-template="$root/benches/generate/stack.yaml.in"
-sizes="1 10 100 1000"
-bin=""
-keep=false
+script=whole-process.sh
+help_lines=2,27
+# shellcheck source=benches/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 build_ms=""
-
-while (($# > 0)); do
-    case "$1" in
-    --sizes)
-        sizes="$2"
-        shift 2
-        ;;
-    --bin)
-        bin="$2"
-        shift 2
-        ;;
-    --keep)
-        keep=true
-        shift
-        ;;
-    -h | --help)
-        sed -n '2,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
-        exit 0
-        ;;
-    *)
-        echo "whole-process.sh: unknown argument: $1 (see --help)" >&2
-        exit 2
-        ;;
-    esac
-done
-
-# The rules judge runtimes by today's date: pin it so the workload does not change over time.
-export SYNTH_TODAY="${SYNTH_TODAY:-2026-11-26}"
+parse_args "$@"
 
 # Targets (issue 6 item 3) on a 2-core machine.
 target_one_ms=10
@@ -77,17 +49,8 @@ if [[ -z "$bin" ]]; then
     bin=$(grep -o '"executable":"[^"]*"' <<<"$build_json" | tail -n 1 | cut -d '"' -f 4)
     echo "   built $bin in $((build_ms / 1000)).$(printf '%03d' $((build_ms % 1000))) s" >&2
 fi
-if [[ ! -x "$bin" ]]; then
-    echo "whole-process.sh: no executable synth at '$bin'" >&2
-    exit 2
-fi
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/synth-bench.XXXXXX")
-if $keep; then
-    echo "   keeping $work" >&2
-else
-    trap 'rm -rf "$work"' EXIT
-fi
+resolve_bin
+make_work bench
 
 have_hyperfine=false
 if command -v hyperfine >/dev/null; then
@@ -105,16 +68,6 @@ fi
 
 # (No quotes in PREPARE: hyperfine -N splits it on spaces. mktemp's paths have none.)
 
-# Writes specs 1..n into $1/stacks, as benches/generate/mod.rs does.
-generate() {
-    local dir=$1 n=$2 i num text
-    text=$(<"$template")
-    mkdir -p "$dir/stacks"
-    for ((i = 1; i <= n; i++)); do
-        printf -v num '%04d' "$i"
-        printf '%s\n' "${text//@N@/$num}" >"$dir/stacks/bench-$num.yaml"
-    done
-}
 
 # Median wall time in ms (three decimals) of the command in "$@", run in the current directory;
 # with PREPARE set, that shell command runs before each run, untimed.
@@ -251,10 +204,8 @@ for n in $sizes; do
     cd "$root"
 done
 
-cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
-mem=$(free -m | awk '/^Mem:/ { print $2 }')
 echo
-echo "Machine: $cpu, $(nproc) cores, $mem MiB RAM, $(uname -sr); $(rustc --version 2>/dev/null || echo 'rustc ?')."
+echo "Machine: $(machine); $(rustc --version 2>/dev/null || echo 'rustc ?')."
 if [[ -n "$build_ms" ]]; then
     echo "Build: cargo build --release --locked --bin synth took $((build_ms / 1000)) s (incremental if target/ was warm)."
 fi
