@@ -410,6 +410,28 @@ mod tests {
     }
 
     #[test]
+    fn agrees_on_document_markers_comments_and_block_scalars() {
+        for text in [
+            "%YAML 1.1\n---\na: yes\nb: 1\nc: x\n",
+            "%YAML 1.2\n---\na: 1\n...\n",
+            "---\na: 1 # a comment\n# another\nb: [x, 'y', \"z\"]\n",
+            "a: |\n  line one\n  line two\nb: >-\n  folded\n  text\nc: |+\n  kept\n\n",
+            "a: plain\n  continued\n  over lines\nb: 'single\n  folded'\n",
+            "{\"a\": 1, 'b': [true, false, ~], c: {d: e}}\n",
+            "a:\n- x\n- y:\n    z: 1\n",
+            "? a\n: 1\n",
+            "a: \"\\t tab and \\u00e9\"\n",
+            "'': empty key\n",
+            "a: -\n",
+        ] {
+            agrees(text);
+        }
+        assert!(agrees(
+            "---\na: 1 # a comment\n# another\nb: [x, 'y', \"z\"]\n"
+        ));
+    }
+
+    #[test]
     fn leaves_what_it_does_not_know_to_the_general_path() {
         for text in [
             "a: &x 1\nb: *x\n",
