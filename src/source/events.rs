@@ -1,7 +1,8 @@
 //! The common shape of a spec read straight from the YAML parser's events, without serde: block
-//! and flow mappings and sequences of plain or quoted scalars whose type is plain to see. About
-//! half the cost of a spec was the general path (serde-saphyr's deserializer and its spans); the
-//! events alone are a third of it (issue: scale).
+//! and flow mappings and sequences of plain or quoted scalars whose type is plain to see. Read
+//! through serde-saphyr's deserializer with spans, the benchmark's spec took about 110 µs of the
+//! roughly 430 µs synth spends on it; the parser's events alone take about 40 µs, and this path
+//! about 45 µs (issue: scale).
 //!
 //! Anything outside that shape returns `None` and takes the general path, which gives the same
 //! result or the diagnostic: a syntax error, anchors and aliases, tags, duplicate or non-scalar
@@ -23,7 +24,7 @@ use crate::diag::Pos;
 const MAX_DEPTH: usize = 32;
 const MAX_NODES: usize = 100_000;
 
-/// A collection being read, and the pointer length of its parent.
+/// A collection being read.
 enum Open {
     Seq(Vec<Value>),
     /// Entries so far, and the key whose value comes next.
