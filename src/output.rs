@@ -124,10 +124,13 @@ impl OutDir {
         self.dir.join(name)
     }
 
-    /// Whether this run builds the directory from nothing (then nothing in it can be stale or
-    /// orphaned).
-    pub fn is_new(&self) -> bool {
-        self.staging.is_some()
+    /// Generated files in the directory that no spec produces any more (`planned` holds every
+    /// file synth makes this run). A directory this run builds from nothing has none.
+    pub fn orphans(&self, planned: &BTreeSet<PathBuf>) -> io::Result<Vec<PathBuf>> {
+        if self.staging.is_some() {
+            return Ok(Vec::new());
+        }
+        generated_files(&self.dir, |p| !planned.contains(p))
     }
 
     /// Sets `content` for `path` (a file in this directory) against the disk: compared
@@ -221,11 +224,6 @@ fn write_temp(path: &Path, content: &str) -> io::Result<tempfile::TempPath> {
     // No fsync: the rename is what makes the write atomic for readers, and out/ can always be
     // regenerated; a sync per file would make a fleet-wide run disk-bound.
     Ok(tmp.into_temp_path())
-}
-
-/// Generated files in `dir` that no spec produces any more.
-pub fn orphans(dir: &Path, planned: &BTreeSet<PathBuf>) -> io::Result<Vec<PathBuf>> {
-    generated_files(dir, |p| !planned.contains(p))
 }
 
 /// Generated files in `dir` for which `wanted` holds: templates (`*.template.yaml` /
@@ -331,7 +329,7 @@ mod tests {
             "--check creates nothing"
         );
         let dir = OutDir::open(&out, false).unwrap();
-        assert!(dir.is_new());
+        assert!(dir.staging.is_some());
         // Missing parents are made now, innermost first in the record; out/ itself is not.
         assert_eq!(
             dir.created,
@@ -349,6 +347,10 @@ mod tests {
             Staged::New
         ));
         assert!(!out.exists(), "nothing is visible before commit");
+        assert_eq!(
+            dir.orphans(&BTreeSet::new()).unwrap(),
+            Vec::<PathBuf>::new()
+        );
         // The staging directory is a hidden sibling, made like any directory (not 0700).
         let staging = names_in(&root.path().join("build/cfn"));
         assert!(
@@ -396,7 +398,7 @@ mod tests {
         let a = out.join("a.template.yaml");
         fs::write(&a, "# cogsynth\n").unwrap();
         let dir = OutDir::open(&out, false).unwrap();
-        assert!(!dir.is_new() && dir.created.is_empty());
+        assert!(dir.staging.is_none() && dir.created.is_empty());
         assert!(matches!(
             dir.stage(&a, "# cogsynth\n").unwrap(),
             Staged::Same
@@ -426,7 +428,7 @@ mod tests {
         // Pointing somewhere real, it is used like the directory it names.
         fs::create_dir_all(root.path().join("elsewhere/out")).unwrap();
         let dir = OutDir::open(&out, false).unwrap();
-        assert!(!dir.is_new());
+        assert!(dir.staging.is_none());
     }
 
     #[test]
@@ -454,7 +456,7 @@ mod tests {
         fs::write(d.join("other.parameters.json"), "{\"not\": \"ours\"}").unwrap();
         let planned: BTreeSet<PathBuf> = [d.join("keep.template.yaml")].into();
         assert_eq!(
-            orphans(d, &planned).unwrap(),
+            OutDir::open(d, false).unwrap().orphans(&planned).unwrap(),
             [
                 d.join("old.dev.parameters.json"),
                 d.join("old.template.yaml")

@@ -3,7 +3,7 @@
 //! touches the filesystem. All-or-nothing: if any spec has an error, nothing is written.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
+use std::fmt::Write as _;
 use std::fs;
 use std::io::{self, Write};
 use std::num::NonZero;
@@ -16,8 +16,8 @@ use crate::cfn::stackset;
 use crate::cli::{Cli, Command, DiagFormat, TemplateFormat};
 use crate::compile::compile;
 use crate::diag::{self, Class, Diagnostic, Pos, Severity, io_words};
+use crate::limits;
 use crate::output::{OutDir, Staged};
-use crate::{limits, output};
 
 /// Exit code: success.
 pub const EXIT_OK: i32 = 0;
@@ -113,7 +113,7 @@ pub fn run(cli: &Cli, cwd: &Path, stdout: &mut dyn Write, stderr: &mut dyn Write
         }
     };
     if cli.check {
-        check_out(cli, cwd, &built, !named, stdout, stderr)
+        check_out(cli, cwd, &out_dir, &built, !named, stdout, stderr)
     } else {
         write_out(cli, cwd, out_dir, built, !named, stderr)
     }
@@ -265,6 +265,7 @@ fn planned(built: &[Built]) -> BTreeSet<PathBuf> {
 fn check_out(
     cli: &Cli,
     cwd: &Path,
+    out_dir: &OutDir,
     built: &[Built],
     orphans: bool,
     stdout: &mut dyn Write,
@@ -272,7 +273,7 @@ fn check_out(
 ) -> i32 {
     let shown = |p: &Path| display(p.strip_prefix(cwd).unwrap_or(p));
     let orphaned = if orphans {
-        match output::orphans(&cwd.join(&cli.out), &planned(built)) {
+        match out_dir.orphans(&planned(built)) {
             Ok(o) => o,
             Err(e) => {
                 let _ = writeln!(stderr, "{}: error[io]: {}", display(&cli.out), io_words(&e));
@@ -335,12 +336,10 @@ fn write_out(
     stderr: &mut dyn Write,
 ) -> i32 {
     let shown = |p: &Path| display(p.strip_prefix(cwd).unwrap_or(p));
-    // A directory this run creates holds nothing else.
-    let orphans = orphans && !out_dir.is_new();
-    let planned = planned(&built);
     // One write to stderr at the end, not one per file.
     let mut report = String::new();
     let mut pending = Vec::new();
+    let planned = planned(&built);
     for b in built {
         let state = match b.staged {
             Staged::Pending(tmp) => {
@@ -350,19 +349,22 @@ fn write_out(
             Staged::New => "wrote",
             _ => "unchanged",
         };
-        let _ = fmt::Write::write_fmt(
-            &mut report,
-            format_args!("synth: {state} {} (from {})\n", shown(&b.path), b.source),
+        let _ = writeln!(
+            report,
+            "synth: {state} {} (from {})",
+            shown(&b.path),
+            b.source
         );
     }
-    let out_path = cwd.join(&cli.out);
-    let result = out_dir.commit(pending).and_then(|()| {
-        if orphans {
-            for orphan in output::orphans(&out_path, &planned)? {
-                fs::remove_file(orphan)?;
-            }
-        }
-        Ok(())
+    // Found before the renames: the files they put in place are all planned.
+    let result = if orphans {
+        out_dir.orphans(&planned)
+    } else {
+        Ok(Vec::new())
+    }
+    .and_then(|orphaned| {
+        out_dir.commit(pending)?;
+        orphaned.iter().try_for_each(fs::remove_file)
     });
     if let Err(e) = result {
         let _ = writeln!(
