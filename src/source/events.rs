@@ -509,5 +509,13 @@ mod tests {
             let text = format!("{}\n", doc.trim_start_matches('\n'));
             agrees(&text);
         }
+
+        /// Any text at all: never a panic, and never accepted where the general path refuses.
+        #[test]
+        fn agrees_on_arbitrary_text(
+            text in r#"[ -~\n\t]{0,120}|([a-z]{1,3}:[ \n-]{1,3}[a-z0-9'"\[\]{},:#&*!|>-]{0,6}\n){1,8}"#
+        ) {
+            agrees(&text);
+        }
     }
 }
