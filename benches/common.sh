@@ -65,6 +65,16 @@ make_work() {
     fi
 }
 
+# Sets have_hyperfine: timings use hyperfine when installed, else a bash loop.
+find_hyperfine() {
+    have_hyperfine=false
+    if command -v hyperfine >/dev/null; then
+        have_hyperfine=true
+    else
+        echo "   hyperfine not found (apt-get install hyperfine): timing with a bash loop" >&2
+    fi
+}
+
 # Writes specs 1..n into $1/stacks, as benches/generate/mod.rs does.
 generate() {
     local dir=$1 n=$2 i num text

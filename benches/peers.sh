@@ -59,12 +59,7 @@ constructs_version=$("$node" -p "require('$peer/node_modules/constructs/package.
 
 make_work peers
 
-have_hyperfine=false
-if command -v hyperfine >/dev/null; then
-    have_hyperfine=true
-else
-    echo "   hyperfine not found (apt-get install hyperfine): timing with a bash loop" >&2
-fi
+find_hyperfine
 
 
 # Median wall time in ms (one decimal) of "$@" run in the current directory, with the shell

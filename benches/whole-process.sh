@@ -52,12 +52,7 @@ fi
 resolve_bin
 make_work bench
 
-have_hyperfine=false
-if command -v hyperfine >/dev/null; then
-    have_hyperfine=true
-else
-    echo "   hyperfine not found (apt-get install hyperfine): timing with a bash loop" >&2
-fi
+find_hyperfine
 time_cmd=""
 if [[ -x /usr/bin/time ]]; then
     time_cmd=/usr/bin/time
