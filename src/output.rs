@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use similar::TextDiff;
 
@@ -61,6 +62,7 @@ impl OutDir {
         if check {
             return Ok(out);
         }
+        sweep_leftovers(dir);
         match fs::metadata(dir) {
             Ok(m) if m.is_dir() => return Ok(out),
             Ok(_) => {
@@ -176,6 +178,58 @@ impl OutDir {
             if fs::remove_dir(dir).is_err() {
                 break;
             }
+        }
+    }
+}
+
+/// How old a temporary file or staging directory must be to count as left behind by an
+/// interrupted run rather than in use by one going on now: a run of 1,000 stacks takes
+/// a quarter of a second.
+const LEFTOVER_AGE: Duration = Duration::from_secs(10 * 60);
+
+/// Removes what an interrupted run (Ctrl-C, a killed CI job) left behind: temporary files in
+/// `dir` and staging directories beside it, so that they are not committed by mistake. Only
+/// names synth makes, and only when older than [`LEFTOVER_AGE`]. Best effort: a failure here
+/// only leaves them for next time.
+fn sweep_leftovers(dir: &Path) {
+    let old = |entry: &fs::DirEntry| {
+        entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age >= LEFTOVER_AGE)
+    };
+    let names = |dir: &Path| -> Vec<fs::DirEntry> {
+        fs::read_dir(dir)
+            .map(|entries| entries.filter_map(Result::ok).collect())
+            .unwrap_or_default()
+    };
+    for entry in names(dir) {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with(".synth-") && name.ends_with(".tmp") && old(&entry) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+    let (Some(parent), Some(own)) = (dir.parent(), dir.file_name()) else {
+        return;
+    };
+    let parent = if parent.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        parent
+    };
+    let prefix = format!(".{}.synth-", own.to_string_lossy());
+    for entry in names(parent) {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with(&prefix)
+            && name.ends_with(".tmp")
+            && entry.file_type().is_ok_and(|t| t.is_dir())
+            && old(&entry)
+        {
+            let _ = fs::remove_dir_all(entry.path());
         }
     }
 }
@@ -429,6 +483,44 @@ mod tests {
         fs::create_dir_all(root.path().join("elsewhere/out")).unwrap();
         let dir = OutDir::open(&out, false).unwrap();
         assert!(dir.staging.is_none());
+    }
+
+    #[test]
+    fn leftovers_of_an_interrupted_run_are_swept_when_old() {
+        let root = tempfile::tempdir().unwrap();
+        let out = root.path().join("out");
+        fs::create_dir(&out).unwrap();
+        let age = |path: &Path, minutes: u64| {
+            let then = std::time::SystemTime::now() - Duration::from_secs(minutes * 60);
+            fs::File::open(path).unwrap().set_modified(then).unwrap();
+        };
+        // Left by a killed run: a temporary file in out/, a staging directory beside it.
+        fs::write(out.join(".synth-AbC123.tmp"), "half").unwrap();
+        age(&out.join(".synth-AbC123.tmp"), 11);
+        fs::create_dir(root.path().join(".out.synth-XyZ789.tmp")).unwrap();
+        fs::write(
+            root.path().join(".out.synth-XyZ789.tmp/a.template.yaml"),
+            "x",
+        )
+        .unwrap();
+        age(&root.path().join(".out.synth-XyZ789.tmp"), 11);
+        // In use by a run going on now: young.
+        fs::write(out.join(".synth-NeW000.tmp"), "writing").unwrap();
+        // Not synth's: names it never makes, however old.
+        fs::write(out.join("notes.tmp"), "mine").unwrap();
+        age(&out.join("notes.tmp"), 60);
+        fs::create_dir(root.path().join(".other.synth-OlD111.tmp")).unwrap();
+        age(&root.path().join(".other.synth-OlD111.tmp"), 60);
+
+        let dir = OutDir::open(&out, true).unwrap();
+        assert!(
+            out.join(".synth-AbC123.tmp").exists(),
+            "--check changes nothing"
+        );
+        drop(dir);
+        OutDir::open(&out, false).unwrap().abandon();
+        assert_eq!(names_in(&out), [".synth-NeW000.tmp", "notes.tmp"]);
+        assert_eq!(names_in(root.path()), [".other.synth-OlD111.tmp", "out"]);
     }
 
     #[test]
