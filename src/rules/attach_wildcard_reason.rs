@@ -7,7 +7,6 @@ use serde_json::Value;
 
 use super::{Context, Finding, Rule, manages_attachments};
 use crate::diag::Severity;
-use crate::policy::doc::Effect;
 
 /// The rule.
 pub(super) static RULE: Rule = Rule {
@@ -20,11 +19,7 @@ pub(super) static RULE: Rule = Rule {
 
 fn check(ctx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
-    for s in ctx
-        .statements()
-        .iter()
-        .filter(|s| s.effect == Effect::Allow)
-    {
+    for s in ctx.allowed() {
         let attach = s.actions.iter().any(|a| manages_attachments(a));
         if !attach || !s.resources.iter().any(|r| r == "*") {
             continue;

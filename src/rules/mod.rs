@@ -47,6 +47,13 @@ impl Context<'_> {
             .get_or_init(|| all_statements(self.template()))
     }
 
+    /// The Allow statements among [`Self::statements`]: what the wildcard rules look at.
+    pub fn allowed(&self) -> impl Iterator<Item = &Stmt> {
+        self.statements()
+            .iter()
+            .filter(|s| s.effect == Effect::Allow)
+    }
+
     /// The template as JSON.
     pub fn template(&self) -> &Value {
         &self.compiled.json

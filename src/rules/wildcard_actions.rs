@@ -4,7 +4,6 @@
 
 use super::{Context, Finding, Rule};
 use crate::diag::Severity;
-use crate::policy::doc::Effect;
 
 /// The rule.
 pub(super) static RULE: Rule = Rule {
@@ -16,9 +15,7 @@ pub(super) static RULE: Rule = Rule {
 };
 
 fn check(ctx: &Context<'_>) -> Vec<Finding> {
-    ctx.statements()
-        .iter()
-        .filter(|s| s.effect == Effect::Allow)
+    ctx.allowed()
         .flat_map(|s| {
             s.actions
                 .iter()

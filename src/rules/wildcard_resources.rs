@@ -7,7 +7,6 @@
 
 use super::{Context, Finding, Rule, iot_resource, manages_attachments};
 use crate::diag::Severity;
-use crate::policy::doc::Effect;
 
 /// The rule.
 pub(super) static RULE: Rule = Rule {
@@ -20,11 +19,7 @@ pub(super) static RULE: Rule = Rule {
 
 fn check(ctx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
-    for s in ctx
-        .statements()
-        .iter()
-        .filter(|s| s.effect == Effect::Allow)
-    {
+    for s in ctx.allowed() {
         // Attaching and detaching IoT policies cannot be scoped for Cognito targets (CIP-ATTACH-004).
         let attach_only = s.actions.iter().all(|a| manages_attachments(a));
         for r in &s.resources {

@@ -3,7 +3,21 @@
 
 use std::fs;
 
-use crate::support::{Scratch, repo};
+use crate::support::{Ran, Scratch, repo};
+
+/// `synth simulate stacks/fleet.yaml --role ROLE --identity IDENTITY VERB TOPIC` in `scratch`.
+fn simulate(scratch: &Scratch, role: &str, identity: &str, verb: &str, topic: &str) -> Ran {
+    scratch.run(&[
+        "simulate",
+        "stacks/fleet.yaml",
+        "--role",
+        role,
+        "--identity",
+        identity,
+        verb,
+        topic,
+    ])
+}
 
 fn fleet() -> String {
     fs::read_to_string(repo().join("stacks/fleet.yaml")).unwrap()
@@ -11,16 +25,13 @@ fn fleet() -> String {
 
 #[test]
 fn simulate_allows_own_topics_with_the_deciding_statements() {
-    let ran = Scratch::new().bundled("fleet.yaml").run(&[
-        "simulate",
-        "stacks/fleet.yaml",
-        "--role",
+    let ran = simulate(
+        &Scratch::new().bundled("fleet.yaml"),
         "member",
-        "--identity",
         "us-east-1:1111",
         "publish",
         "devices/us-east-1:1111/telemetry",
-    ]);
+    );
     assert_eq!(ran.code, 0, "{ran:?}");
     assert_eq!(
         ran.stdout,
@@ -39,16 +50,7 @@ fn simulate_denies_other_identities_and_mqtt_wildcards() {
         ("receive", "devices/us-east-1:2222/commands/x"),
         ("connect", "us-east-1:2222"),
     ] {
-        let ran = s.run(&[
-            "simulate",
-            "stacks/fleet.yaml",
-            "--role",
-            "member",
-            "--identity",
-            "us-east-1:1111",
-            verb,
-            topic,
-        ]);
+        let ran = simulate(&s, "member", "us-east-1:1111", verb, topic);
         assert_eq!(ran.code, 1, "{verb} {topic}: {ran:?}");
         assert!(
             ran.stdout.starts_with(&format!("DENY {verb} {topic}\n")),
@@ -65,16 +67,13 @@ fn simulate_denies_other_identities_and_mqtt_wildcards() {
 
 #[test]
 fn simulate_guests_consult_the_iam_role_alone() {
-    let ran = Scratch::new().bundled("fleet.yaml").run(&[
-        "simulate",
-        "stacks/fleet.yaml",
-        "--role",
+    let ran = simulate(
+        &Scratch::new().bundled("fleet.yaml"),
         "guest",
-        "--identity",
         "us-east-1:9",
         "receive",
         "lobby/announcements",
-    ]);
+    );
     assert_eq!(ran.code, 0, "{ran:?}");
     assert!(
         ran.stdout
@@ -87,31 +86,13 @@ fn simulate_guests_consult_the_iam_role_alone() {
 #[test]
 fn simulate_refuses_unknown_roles_and_actions() {
     let s = Scratch::new().bundled("fleet.yaml");
-    let ran = s.run(&[
-        "simulate",
-        "stacks/fleet.yaml",
-        "--role",
-        "admin",
-        "--identity",
-        "us-east-1:1",
-        "publish",
-        "x",
-    ]);
+    let ran = simulate(&s, "admin", "us-east-1:1", "publish", "x");
     assert_eq!(ran.code, 2);
     assert_eq!(
         ran.stderr,
         "synth simulate: error: no identity pool uses role `admin`\n"
     );
-    let ran = s.run(&[
-        "simulate",
-        "stacks/fleet.yaml",
-        "--role",
-        "member",
-        "--identity",
-        "us-east-1:1",
-        "shout",
-        "x",
-    ]);
+    let ran = simulate(&s, "member", "us-east-1:1", "shout", "x");
     assert_eq!(ran.code, 2);
     assert!(
         ran.stderr.contains("`shout` is not an action"),
