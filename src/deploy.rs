@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::cli::DeployCommandArgs;
+use crate::diag::io_words;
+use crate::input::{SPEC_MAX_BYTES, read_bounded};
 use crate::spec::{self, Spec};
 use crate::synth::{EXIT_INPUT, EXIT_OK, display};
 
@@ -184,8 +186,8 @@ fn find_spec(dir: &Path, stack: &str, cwd: &Path) -> Result<(Spec, String), Stri
     let mut skipped = Vec::new();
     for name in names {
         let file = display(&dir.join(&name));
-        let loaded = fs::read(cwd.join(dir).join(&name))
-            .map_err(|e| e.to_string())
+        let loaded = read_bounded(&cwd.join(dir).join(&name), SPEC_MAX_BYTES)
+            .map_err(|e| io_words(&e))
             .and_then(|bytes| {
                 spec::load(&file, &bytes)
                     .map_err(|d| d.first().map(|d| d.message.clone()).unwrap_or_default())

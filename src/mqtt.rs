@@ -62,11 +62,24 @@ pub fn check(text: &str, kind: Kind) -> Result<(), TopicError> {
             "write a topic such as `devices/${identity}/status`",
         ));
     }
-    if text.contains('\0') {
-        return Err(err(
-            "contains a NUL character",
-            "MQTT forbids U+0000 in topics and client ids",
-        ));
+    if let Some(c) = text.chars().find(|&c| !policy_char(c)) {
+        return Err(if c.is_control() {
+            err(
+                format!(
+                    "contains the control character {}",
+                    crate::text::code_point(c)
+                ),
+                "MQTT forbids U+0000 and advises against every other control character in topics and client ids (MQTT 3.1.1 §1.5.3), and IAM policies refuse them (docs/aws-facts.md §3.5)",
+            )
+        } else {
+            err(
+                format!(
+                    "contains `{c}` ({}), which IAM policy documents cannot hold",
+                    crate::text::code_point(c)
+                ),
+                "IAM policy documents take only tab, LF, CR and U+0020-U+00FF (docs/aws-facts.md §3.5), and this topic is written into the role's IAM policy: use ASCII or Latin-1 names",
+            )
+        });
     }
     check_placeholders(text)?;
     if let Some(c) = text.chars().find(|c| matches!(c, '*' | '?')) {
@@ -132,6 +145,14 @@ pub fn check(text: &str, kind: Kind) -> Result<(), TopicError> {
         ));
     }
     Ok(())
+}
+
+/// True for a character a topic or client id may hold: one an IAM policy document can carry
+/// (tab, LF, CR and U+0020-U+00FF; IAM quotas, docs/aws-facts.md §3.5) that is not a control
+/// character (MQTT 3.1.1 §1.5.3 forbids U+0000 and advises against U+0001-U+001F and
+/// U+007F-U+009F; none has a meaning in a topic).
+fn policy_char(c: char) -> bool {
+    ('\u{20}'..='\u{ff}').contains(&c) && !c.is_control()
 }
 
 /// The `$aws/rules/<rule>/` prefix does not count towards the level limit (IOT-Q).
@@ -257,7 +278,33 @@ mod tests {
         assert!(bad("a/${identityx}", Kind::Topic).contains("not a placeholder"));
         assert!(bad("$SYS/x", Kind::Topic).contains("reserved"));
         assert!(bad("", Kind::Topic).contains("empty"));
-        assert!(bad("a\0b", Kind::Topic).contains("NUL"));
+        assert!(bad("a\0b", Kind::Topic).contains("control character U+0000"));
+    }
+
+    #[test]
+    fn refuses_what_iam_policies_cannot_hold_and_control_characters() {
+        // IAM takes U+0020-U+00FF (and tab, LF, CR, which are control characters here).
+        assert_eq!(check("räume/ÿ/£", Kind::Topic), Ok(()));
+        assert_eq!(check("client-é", Kind::ClientId), Ok(()));
+        let cjk = bad("räume/会议室", Kind::Topic);
+        assert!(
+            cjk.contains("`会` (U+4F1A)") && cjk.contains("IAM"),
+            "{cjk}"
+        );
+        assert!(bad("a/\u{2028}", Kind::Topic).contains("U+2028"));
+        assert!(bad("a/😀", Kind::Filter).contains("U+1F600"));
+        for c in ['\t', '\n', '\r', '\u{1b}', '\u{7f}', '\u{85}', '\u{9f}'] {
+            let text = format!("a/{c}/b");
+            assert!(
+                bad(&text, Kind::Topic).contains("control character"),
+                "{c:?}"
+            );
+            assert!(
+                bad(&text, Kind::ClientId).contains("control character"),
+                "{c:?}"
+            );
+        }
+        assert_eq!(check("a/\u{a0}/b", Kind::Topic), Ok(()));
     }
 
     #[test]

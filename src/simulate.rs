@@ -2,14 +2,14 @@
 //! policies synth generates for the spec (not on the spec itself), with the statement of each
 //! layer that decided. Exit 0 for ALLOW, 1 for DENY, 2 for unusable input.
 
-use std::fs;
 use std::io::Write;
 use std::path::Path;
 
 use crate::cli::SimulateArgs;
 use crate::compile::compile;
-use crate::diag::{self, Class, Severity};
+use crate::diag::{self, Class, Severity, io_words};
 use crate::expect::{find_role, kind_word};
+use crate::input::{SPEC_MAX_BYTES, read_bounded};
 use crate::policy::doc::role_views;
 use crate::policy::eval::{Request, Verb, evaluate};
 use crate::synth::{EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, display};
@@ -17,10 +17,14 @@ use crate::synth::{EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, display};
 /// Runs `synth simulate`; returns the exit code.
 pub fn run(args: &SimulateArgs, cwd: &Path, stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32 {
     let shown = display(&args.spec);
-    let bytes = match fs::read(cwd.join(&args.spec)) {
+    let bytes = match read_bounded(&cwd.join(&args.spec), SPEC_MAX_BYTES) {
         Ok(b) => b,
         Err(e) => {
-            let _ = writeln!(stderr, "{shown}: error[io]: cannot read the spec: {e}");
+            let _ = writeln!(
+                stderr,
+                "{shown}: error[io]: cannot read the spec: {}",
+                io_words(&e)
+            );
             return EXIT_INPUT;
         }
     };

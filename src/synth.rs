@@ -16,6 +16,7 @@ use crate::cfn::stackset;
 use crate::cli::{Cli, Command, DiagFormat, TemplateFormat};
 use crate::compile::compile;
 use crate::diag::{self, Class, Diagnostic, Pos, Severity, io_words};
+use crate::input::{SPEC_MAX_BYTES, read_bounded};
 use crate::limits;
 use crate::output::{OutDir, Staged};
 
@@ -202,7 +203,7 @@ fn build_one(cwd: &Path, file: &Path, format: Format, out_dir: &OutDir) -> One {
         built: Ok(Vec::new()),
         diags: Vec::new(),
     };
-    let bytes = match fs::read(cwd.join(file)) {
+    let bytes = match read_bounded(&cwd.join(file), SPEC_MAX_BYTES) {
         Ok(b) => b,
         Err(e) => {
             one.diags.push(

@@ -7,6 +7,7 @@ mod environments;
 mod names;
 pub(crate) use names::region_of;
 mod refs;
+mod text;
 mod topics;
 
 use crate::diag::{Diagnostic, Pos};
@@ -16,6 +17,7 @@ use crate::spec::Loaded;
 /// Every meaning problem in one spec.
 pub fn run(loaded: &Loaded) -> Vec<Diagnostic> {
     let mut out = Vec::new();
+    text::check(loaded, &mut out);
     refs::check(loaded, &mut out);
     topics::check(loaded, &mut out);
     names::check(loaded, &mut out);

@@ -16,6 +16,7 @@ use serde_json::Value;
 use super::compare::Template;
 use super::model::Base;
 use crate::diag::io_words;
+use crate::input::{TEMPLATE_MAX_BYTES, read_bounded};
 use crate::synth::display;
 
 /// Why a side cannot be read: exit 2.
@@ -155,7 +156,7 @@ pub fn from_dir(cwd: &Path, dir: &Path, notes: &mut Vec<String>) -> Result<Side,
     for (stack, name) in pick(names, notes, &shown_dir) {
         let path = dir.join(&name);
         let shown = display(&path);
-        let bytes = fs::read(cwd.join(&path)).map_err(|e| {
+        let bytes = read_bounded(&cwd.join(&path), TEMPLATE_MAX_BYTES).map_err(|e| {
             Unusable::new(format!(
                 "{shown}: error[io]: cannot read the template: {}",
                 io_words(&e)

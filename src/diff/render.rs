@@ -9,6 +9,7 @@ use super::model::{
     Change, GrantChange, Kind, Leaf, Report, ResourceChange, ResourceStatus, RoleDiff, StackDiff,
     Status, Summary,
 };
+use crate::text;
 
 /// What a signed-in or guest identity's effective grant is (aws-facts.md §4).
 fn identities_words(identities: &str) -> &'static str {
@@ -160,48 +161,51 @@ pub fn text(report: &Report) -> String {
     let mut out = String::new();
     let base = report.base.describe();
     if report.summary.is_empty() {
-        let _ = writeln!(
-            out,
-            "synth diff: {} against {base}: no changes ({} stack(s))",
-            report.out,
-            report.stacks.len()
+        put(
+            &mut out,
+            &format!(
+                "synth diff: {} against {base}: no changes ({} stack(s))",
+                report.out,
+                report.stacks.len()
+            ),
         );
         return out;
     }
     let (stacks, detail) = counts(&report.summary);
-    let _ = writeln!(out, "synth diff: {} against {base}: {stacks}", report.out);
-    let _ = writeln!(out, "  {detail}");
+    put(
+        &mut out,
+        &format!("synth diff: {} against {base}: {stacks}", report.out),
+    );
+    put(&mut out, &format!("  {detail}"));
     for s in changed(report) {
         text_stack(s, &mut out);
     }
     let same = unchanged(report);
     if !same.is_empty() {
-        let _ = writeln!(out, "\nunchanged: {}", same.join(", "));
+        out.push('\n');
+        put(&mut out, &format!("unchanged: {}", same.join(", ")));
     }
     out
 }
 
 fn text_stack(s: &StackDiff, out: &mut String) {
     let file = s.file.as_ref().or(s.base_file.as_ref());
-    let _ = write!(out, "\nstack {}: {}", s.stack, s.status.word());
-    match file {
-        Some(f) => {
-            let _ = writeln!(out, " ({f})");
-        }
-        None => out.push('\n'),
-    }
+    let file = file.map_or_else(String::new, |f| format!(" ({f})"));
+    out.push('\n');
+    put(
+        out,
+        &format!("stack {}: {}{file}", s.stack, s.status.word()),
+    );
     if !s.sections.is_empty() {
-        let _ = writeln!(out, "  also changed: {}", s.sections.join(", "));
+        put(out, &format!("  also changed: {}", s.sections.join(", ")));
     }
     for r in &s.roles {
-        let _ = writeln!(
+        put(
             out,
-            "  {}: {}",
-            role_title(r),
-            identities_words(r.identities)
+            &format!("  {}: {}", role_title(r), identities_words(r.identities)),
         );
         if r.grants.is_empty() {
-            let _ = writeln!(out, "    grants unchanged");
+            put(out, "    grants unchanged");
         }
         let width = r
             .grants
@@ -215,27 +219,29 @@ fn text_stack(s: &StackDiff, out: &mut String) {
                 .iter()
                 .map(super::model::LayerRef::describe)
                 .collect();
-            let _ = writeln!(
+            put(
                 out,
-                "    {} {:<10}  {:<width$}  in {}",
-                sign(g.change),
-                g.kind.word(),
-                grant_words(g),
-                layers.join(", ")
+                &format!(
+                    "    {} {:<10}  {:<width$}  in {}",
+                    sign(g.change),
+                    g.kind.word(),
+                    grant_words(g),
+                    layers.join(", ")
+                ),
             );
-            let _ = writeln!(out, "                  {}", g.resource);
+            put(out, &format!("                  {}", g.resource));
             if let Some(why) = ineffective_words(g) {
-                let _ = writeln!(out, "                  ({why})");
+                put(out, &format!("                  ({why})"));
             }
         }
         for b in &r.broadened {
-            let _ = writeln!(out, "    note: {b}");
+            put(out, &format!("    note: {b}"));
         }
     }
     if s.resources.is_empty() {
         return;
     }
-    let _ = writeln!(out, "  resources:");
+    put(out, "  resources:");
     let plain = |s: &str| s.to_owned();
     for r in &s.resources {
         let mark = match r.change {
@@ -251,25 +257,44 @@ fn text_stack(s: &StackDiff, out: &mut String) {
             ResourceStatus::Modified => format!("modified: {}", changed_parts(r).join(", ")),
             other => other.word().to_owned(),
         };
-        let _ = writeln!(out, "    {mark} {} ({}): {what}", r.logical_id, r.kind);
+        put(
+            out,
+            &format!("    {mark} {} ({}): {what}", r.logical_id, r.kind),
+        );
         if r.change == ResourceStatus::Replaced && !changed_parts(r).is_empty() {
-            let _ = writeln!(out, "        also changed: {}", changed_parts(r).join(", "));
+            put(
+                out,
+                &format!("        also changed: {}", changed_parts(r).join(", ")),
+            );
         }
         if let Some(d) = &r.danger {
-            let _ = writeln!(out, "        danger: {d}");
+            put(out, &format!("        danger: {d}"));
         }
         for l in &r.trust {
-            let _ = writeln!(out, "        trust policy: {}", leaf_words(l, "->", &plain));
+            put(
+                out,
+                &format!("        trust policy: {}", leaf_words(l, "->", &plain)),
+            );
         }
     }
 }
 
 // ---------------------------------------------------------------------------------------------
+/// Appends `line` and a line feed, with every control character, line separator or bidi control
+/// in it escaped: template text (topics, names) cannot end a line early or drive a terminal.
+fn put(out: &mut String, line: &str) {
+    out.push_str(&text::escape(line));
+    out.push('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
 // Markdown
 
-/// Inline code that survives a GFM table cell: `|` escaped, backticks fenced by a longer run.
+/// Inline code that survives a GFM table cell: line breaks and other control characters written
+/// as escapes (a row ends at a line break), `|` escaped, backticks fenced by a longer run.
+/// Nothing inside a code span is read as Markdown or HTML.
 fn code(s: &str) -> String {
-    let s = s.replace('|', "\\|");
+    let s = text::escape(s).replace('|', "\\|");
     let mut longest = 0;
     let mut run = 0;
     for c in s.chars() {
@@ -284,13 +309,15 @@ fn code(s: &str) -> String {
     }
 }
 
-/// Free text in Markdown: characters that would format or break a table are escaped.
+/// Free text in Markdown: line breaks and control characters written as escapes, and every
+/// character that could format, link, start HTML or break a table cell backslash-escaped.
 fn md(s: &str) -> String {
+    let s = text::escape(s);
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         if matches!(
             c,
-            '\\' | '`' | '*' | '_' | '|' | '<' | '>' | '[' | ']' | '#'
+            '\\' | '`' | '*' | '_' | '|' | '<' | '>' | '[' | ']' | '#' | '&' | '~' | '!'
         ) {
             out.push('\\');
         }

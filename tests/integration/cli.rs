@@ -357,3 +357,84 @@ fn shuffled_json(v: &serde_json::Value, seed: u64) -> String {
         other => other.to_string(),
     }
 }
+
+/// A spec file name is written into every template made from it: one that holds a line break
+/// (or U+0085/U+2028, line breaks to YAML 1.1 readers) or a terminal escape is refused, shown
+/// escaped, and nothing is written.
+#[test]
+fn a_file_name_that_could_add_lines_to_a_template_is_refused() {
+    let spec = fs::read(repo().join("tests/fixtures/good/minimal.yaml")).unwrap();
+    for (name, shown) in [
+        (
+            "stacks/a\nTransform: AWS::Serverless-2016-10-31\n#.yaml",
+            "stacks/a\\nTransform: AWS::Serverless-2016-10-31\\n#.yaml",
+        ),
+        ("stacks/b\u{2028}c.yaml", "stacks/b\\u{2028}c.yaml"),
+        ("stacks/d\u{85}e.yaml", "stacks/d\\u{85}e.yaml"),
+        ("stacks/\u{1b}[2Jf.yaml", "stacks/\\u{1b}[2Jf.yaml"),
+    ] {
+        let scratch = Scratch::new().file(name, &spec);
+        for args in [&[][..], &[name][..]] {
+            let ran = scratch.run(args);
+            assert_eq!(ran.code, 2, "{name:?}: {ran:?}");
+            let first = ran.stderr.lines().next().unwrap_or_default();
+            assert!(
+                first.starts_with(&format!(
+                    "{shown}: error[spec-file-name]: the file name contains U+"
+                )),
+                "{name:?}: {first}"
+            );
+            assert!(
+                !ran.stderr
+                    .chars()
+                    .any(|c| c != '\n' && cogsynth::text::is_hazard(c))
+            );
+            assert!(!scratch.exists("out"), "{name:?}: out/ was written");
+        }
+    }
+}
+
+/// A spec over 1 MiB, or one that never ends, is refused before it is parsed.
+#[test]
+fn an_oversized_or_endless_spec_is_refused() {
+    let mut big = fs::read(repo().join("tests/fixtures/good/minimal.yaml")).unwrap();
+    big.extend(std::iter::repeat_n(b'#', 1 << 20));
+    let scratch = Scratch::new().file("stacks/big.yaml", big);
+    let ran = scratch.run(&[]);
+    assert_eq!(ran.code, 2, "{ran:?}");
+    assert_eq!(
+        ran.stderr.lines().next(),
+        Some(
+            "stacks/big.yaml: error[io]: cannot read the spec: larger than 1024 KiB, the most synth reads (is it the right file?)"
+        )
+    );
+    assert!(!scratch.exists("out"));
+    #[cfg(unix)]
+    {
+        let ran = scratch.run(&["/dev/zero"]);
+        assert_eq!(ran.code, 2, "{ran:?}");
+        assert!(
+            ran.stderr
+                .starts_with("/dev/zero: error[io]: cannot read the spec: larger than"),
+            "{}",
+            ran.stderr
+        );
+        let ran = scratch.run(&[
+            "simulate",
+            "/dev/zero",
+            "--role",
+            "r",
+            "--identity",
+            "i",
+            "publish",
+            "t",
+        ]);
+        assert_eq!(ran.code, 2, "{ran:?}");
+        assert!(
+            ran.stderr
+                .starts_with("/dev/zero: error[io]: cannot read the spec: larger than"),
+            "{}",
+            ran.stderr
+        );
+    }
+}

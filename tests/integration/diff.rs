@@ -787,3 +787,122 @@ fn a_template_format_switch_is_no_change() {
         "{json:#}"
     );
 }
+
+/// Topics no spec can hold any more (they are refused at `file:line:col`), written into a
+/// template by hand, as an old or hostile base could hold them.
+const HOSTILE_TOPICS: [&str; 5] = [
+    "a\n## Pwned <!--",
+    "b|c`d\r\u{1b}[2Jx",
+    "e\u{2028}f\u{85}g",
+    "<script>alert(1)</script>",
+    "[click](http://example.com) **bold** ~~x~~ &amp;",
+];
+
+/// A base of the committed shop templates, and an out/ whose member role may also subscribe to
+/// every one of [`HOSTILE_TOPICS`] in both layers.
+fn hostile_out(r: &Repo) {
+    let text = fs::read(r.path().join("out/shop.template.yaml")).expect("template");
+    let base = cogsynth::source::parse("t.yaml", &text)
+        .expect("parses")
+        .value;
+    let mut new = base.clone();
+    let arn = |t: &str| serde_json::json!({ "Fn::Sub": format!("arn:${{AWS::Partition}}:iot:${{AWS::Region}}:${{AWS::AccountId}}:topicfilter/{t}") });
+    for path in [
+        "/Resources/ShopAuthenticatedRole/Properties/Policies/0/PolicyDocument/Statement",
+        "/Resources/ShopIotPolicy/Properties/PolicyDocument/Statement",
+    ] {
+        let subscribe = new
+            .pointer_mut(path)
+            .expect("statements")
+            .as_array_mut()
+            .expect("statements")
+            .iter_mut()
+            .find(|s| s["Action"] == "iot:Subscribe")
+            .expect("a subscribe statement");
+        let list = subscribe["Resource"].as_array_mut().expect("resources");
+        list.extend(HOSTILE_TOPICS.iter().map(|t| arn(t)));
+    }
+    for (dir, value) in [("base", &base), ("new", &new)] {
+        r.write(
+            &format!("{dir}/shop.template.json"),
+            &serde_json::to_string_pretty(value).expect("json"),
+        );
+    }
+}
+
+#[test]
+fn hostile_topics_cannot_end_a_markdown_row_or_hide_the_rest_of_the_comment() {
+    use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+    let r = Repo::with_shop();
+    hostile_out(&r);
+    let md = r
+        .diff(
+            &["--base-dir", "base", "--out", "new", "--format", "markdown"],
+            0,
+        )
+        .stdout;
+    let mut headings = 0;
+    let mut rows = 0;
+    let mut html = Vec::new();
+    let mut code = String::new();
+    let mut in_heading = false;
+    for event in Parser::new_ext(&md, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH) {
+        match event {
+            Event::Start(Tag::Heading { .. }) => {
+                headings += 1;
+                in_heading = true;
+            }
+            Event::End(TagEnd::Heading(_)) => in_heading = false,
+            Event::Start(Tag::TableRow) => rows += 1,
+            Event::Html(h) | Event::InlineHtml(h) => html.push(h.to_string()),
+            Event::Code(c) if !in_heading => {
+                code.push_str(&c);
+                code.push('\n');
+            }
+            Event::Start(
+                Tag::Link { .. } | Tag::Strikethrough | Tag::Image { .. } | Tag::HtmlBlock,
+            ) => panic!("{event:?} in\n{md}"),
+            _ => {}
+        }
+    }
+    // Two headings (the report, the stack); the only HTML is synth's own: line breaks in a
+    // cell and the footer.
+    assert_eq!(headings, 2, "{md}");
+    assert!(
+        html.iter()
+            .all(|h| ["<br>", "<sub>", "</sub>"].contains(&h.as_str())),
+        "{html:?} in\n{md}"
+    );
+    // Five subscribe grants and two modified resources: seven body rows, none cut short.
+    assert_eq!(rows, 7, "{md}");
+    for shown in [
+        "a\\n## Pwned <!--",
+        "b|c`d\\r\\u{1b}[2Jx",
+        "e\\u{2028}f\\u{85}g",
+        "<script>alert(1)</script>",
+    ] {
+        assert!(code.contains(shown), "{shown:?} not in code spans:\n{code}");
+    }
+    assert!(
+        !md.chars()
+            .any(|c| c != '\n' && cogsynth::text::is_hazard(c))
+    );
+}
+
+#[test]
+fn hostile_topics_print_as_one_escaped_line_each_in_text() {
+    let r = Repo::with_shop();
+    hostile_out(&r);
+    let text = r.diff(&["--base-dir", "base", "--out", "new"], 0).stdout;
+    assert!(
+        !text
+            .chars()
+            .any(|c| c != '\n' && cogsynth::text::is_hazard(c))
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.ends_with(":topicfilter/a\\n## Pwned <!--")),
+        "{text}"
+    );
+    assert!(!text.lines().any(|l| l.starts_with("## Pwned")), "{text}");
+}

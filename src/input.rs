@@ -1,0 +1,64 @@
+//! Reading the files synth is given, bounded in size: a spec named `/dev/zero`, a FIFO that never
+//! ends or a multi-gigabyte file is refused with a clear error instead of taking unbounded memory.
+//! Must not: interpret what it reads.
+
+use std::fs::File;
+use std::io::{self, Read as _};
+use std::path::Path;
+
+/// The largest spec synth reads: 1 MiB, a hundred times the largest bundled spec, and the size
+/// of the largest template CloudFormation accepts (docs/aws-facts.md §6.1), which a spec is
+/// always much smaller than.
+pub const SPEC_MAX_BYTES: u64 = 1 << 20;
+
+/// The largest template `synth diff` reads: twice CloudFormation's 1 MiB (docs/aws-facts.md
+/// §6.1), so that any template CloudFormation would take is read, and nothing unbounded is.
+pub const TEMPLATE_MAX_BYTES: u64 = 2 << 20;
+
+/// The bytes of `path`, or an error when it has more than `limit` bytes. The limit is enforced
+/// while reading, so a device or a pipe that never ends costs at most `limit + 1` bytes.
+pub fn read_bounded(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+    let file = File::open(path)?;
+    if file.metadata()?.is_dir() {
+        return Err(io::Error::from(io::ErrorKind::IsADirectory));
+    }
+    let mut bytes = Vec::new();
+    file.take(limit + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "larger than {} KiB, the most synth reads (is it the right file?)",
+                limit / 1024
+            ),
+        ));
+    }
+    Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_up_to_the_limit_and_refuses_one_byte_more() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.yaml");
+        std::fs::write(&path, vec![b'a'; 1024]).unwrap();
+        assert_eq!(read_bounded(&path, 1024).unwrap().len(), 1024);
+        let e = read_bounded(&path, 1023).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidData);
+        assert!(e.to_string().starts_with("larger than 0 KiB"), "{e}");
+        assert_eq!(
+            read_bounded(dir.path(), 10).unwrap_err().kind(),
+            io::ErrorKind::IsADirectory
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_endless_device_is_refused_after_the_limit() {
+        let e = read_bounded(Path::new("/dev/zero"), SPEC_MAX_BYTES).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidData, "{e}");
+    }
+}
