@@ -68,6 +68,24 @@ pub enum Command {
     DeployCommand(DeployCommandArgs),
 }
 
+/// `--as`: which identities of the pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Kind {
+    /// Signed-in identities.
+    SignedIn,
+    /// Guest identities.
+    Guest,
+}
+
+impl From<Kind> for crate::spec::IdentityKind {
+    fn from(k: Kind) -> Self {
+        match k {
+            Kind::SignedIn => crate::spec::IdentityKind::SignedIn,
+            Kind::Guest => crate::spec::IdentityKind::Guest,
+        }
+    }
+}
+
 /// `synth simulate`.
 #[derive(Debug, Args)]
 pub struct SimulateArgs {
@@ -79,6 +97,9 @@ pub struct SimulateArgs {
     /// The identity pool (spec name); needed only when several pools use the role.
     #[arg(long)]
     pub pool: Option<String>,
+    /// Signed-in or guest identities; needed only when one pool uses the role for both.
+    #[arg(long = "as", value_enum, value_name = "KIND")]
+    pub kind: Option<Kind>,
     /// The caller's Cognito identity id, e.g. us-east-1:1111.
     #[arg(long)]
     pub identity: String,

@@ -90,10 +90,7 @@ pub fn command(args: &DeployCommandArgs, cwd: &Path) -> Result<DeployCommand, St
         }
     };
     // Each environment is its own stack, so names derived from the stack name stay distinct.
-    let stack_name = match env {
-        Some((name, _)) => format!("{}-{name}", spec.stack),
-        None => spec.stack.clone(),
-    };
+    let stack_name = spec.stack_name(env.map(|(name, _)| name));
     let (template, bytes) = find_template(&args.out, &args.stack, cwd)?;
     let shown = display(&template);
     let size = u64::try_from(bytes.len()).unwrap_or(u64::MAX);

@@ -28,6 +28,18 @@ pub const MAX_PARAMETERS: usize = 200;
 /// See [`MAX_RESOURCES`].
 pub const MAX_OUTPUTS: usize = 200;
 
+/// Names synth derives from `${AWS::StackName}`, with AWS's length limit for each: an IoT
+/// policy name and an identity pool name are 1-128 characters (docs/aws-facts.md §1.1, §1.4).
+const DERIVED_NAMES: [(&str, &str, &str, usize); 2] = [
+    ("AWS::IoT::Policy", "PolicyName", "IoT policy name", 128),
+    (
+        "AWS::Cognito::IdentityPool",
+        "IdentityPoolName",
+        "identity pool name",
+        128,
+    ),
+];
+
 /// The longest text each pseudo parameter may become, so measured sizes are upper bounds.
 const PSEUDO_PARAMETERS: [(&str, &str); 4] = [
     ("${AWS::Partition}", "aws-us-gov"),
@@ -211,6 +223,7 @@ pub fn check(c: &Compiled) -> Vec<Diagnostic> {
             _ => {}
         }
     }
+    derived_names(c, &mut out);
     let counts = [
         ("resources", t.resources.len(), MAX_RESOURCES),
         ("parameters", t.parameters.len(), MAX_PARAMETERS),
@@ -229,6 +242,58 @@ pub fn check(c: &Compiled) -> Vec<Diagnostic> {
         }
     }
     out
+}
+
+/// Names built from `${AWS::StackName}` must fit AWS's limits under every stack name the spec
+/// deploys as: `stack:` and, per environment, `<stack>-<env>` (what `synth deploy-command --env`
+/// uses). Found at synth time, not as a failed deploy.
+fn derived_names(c: &Compiled, out: &mut Vec<Diagnostic>) {
+    let spec = &c.loaded.spec;
+    let Some((env, longest)) = spec
+        .stack_names()
+        .into_iter()
+        .max_by_key(|(_, name)| name.len())
+    else {
+        return;
+    };
+    for (id, r) in &c.template.resources {
+        for (kind, property, what, max) in DERIVED_NAMES {
+            let Some(text) = (r.kind == kind)
+                .then(|| r.properties.get(property))
+                .flatten()
+                .and_then(|n| n.get("Fn::Sub"))
+                .and_then(Node::as_str)
+            else {
+                continue;
+            };
+            let len = text.replace("${AWS::StackName}", &longest).chars().count();
+            if len <= max {
+                continue;
+            }
+            let pool = note_pool(r.metadata.as_ref()).unwrap_or_default();
+            let deployed = match env {
+                Some(env) => format!(
+                    "deployed as stack `{longest}` (`synth deploy-command {} --env {env}`)",
+                    spec.stack
+                ),
+                None => format!("deployed as stack `{longest}`"),
+            };
+            let mut d = finding(
+                &c.loaded.file,
+                "",
+                c,
+                "limit-name-length",
+                format!("{what} `{text}` of {id} is {len} characters {deployed}; AWS allows {max}"),
+                "shorten the stack, environment or identity pool name (or give the pool a shorter `name:`)",
+            );
+            d.pos = Some(
+                c.loaded
+                    .doc
+                    .locate_key(&format!("/identity_pools/{}", escape_token(pool))),
+            );
+            out.push(d);
+        }
+    }
 }
 
 /// The emitted text's size: a warning past what `aws cloudformation deploy` sends inline, an

@@ -220,6 +220,14 @@ pub fn translate(text: &str) -> Vec<Translated> {
             broadened,
         }];
     }
+    if body.is_empty() {
+        // `/#`: its parent would be the empty topic name, which MQTT does not allow (a topic
+        // name has at least one character), so `/*` alone matches exactly what `/#` does.
+        return vec![Translated {
+            resource: "/*".to_owned(),
+            broadened,
+        }];
+    }
     vec![
         Translated {
             resource: body.clone(),
@@ -348,6 +356,9 @@ mod tests {
         assert_eq!(translate("a/#"), [t("a", false), t("a/*", false)]);
         assert_eq!(translate("a/+/#"), [t("a/*", true)]);
         assert_eq!(translate("#"), [t("*", false)]);
+        // The parent of `/#` would be the empty topic name, which does not exist.
+        assert_eq!(translate("/#"), [t("/*", false)]);
+        assert_eq!(translate("a//#"), [t("a/", false), t("a//*", false)]);
         assert_eq!(translate("+"), [t("*", true)]);
         assert_eq!(
             translate("d/${identity}/#"),

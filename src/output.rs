@@ -43,7 +43,7 @@ pub struct OutDir {
     /// its final name and becomes `dir` in one rename. One rename instead of one per file, no
     /// file to compare with, and a reader sees either no directory or all of it (issue: scale).
     staging: Option<tempfile::TempDir>,
-    /// Missing parents of `dir` that this run created, innermost first, so that a failed run
+    /// Missing parents of `dir` that this run created, outermost first, so that a failed run
     /// can leave no trace.
     created: Vec<PathBuf>,
     check: bool,
@@ -89,12 +89,7 @@ impl OutDir {
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),
         };
-        let mut missing = Some(parent);
-        while let Some(d) = missing.filter(|d| !d.as_os_str().is_empty() && !d.exists()) {
-            out.created.push(d.to_path_buf());
-            missing = d.parent();
-        }
-        let staged = fs::create_dir_all(parent).and_then(|()| {
+        let staged = out.create_parents(parent).and_then(|()| {
             let name = dir
                 .file_name()
                 .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
@@ -173,8 +168,32 @@ impl OutDir {
         self.remove_created();
     }
 
+    /// Creates `parent` one component at a time, recording each directory this run made.
+    /// Walking the path as written (not its ancestors by `Path::parent`) also finds what a
+    /// `..` passes through: `x/../y` creates `x` and then `x/../y`, and both are recorded.
+    fn create_parents(&mut self, parent: &Path) -> io::Result<()> {
+        let mut path = PathBuf::new();
+        for component in parent.components() {
+            path.push(component);
+            if matches!(
+                component,
+                std::path::Component::Normal(_) | std::path::Component::ParentDir
+            ) && fs::symlink_metadata(&path).is_err()
+            {
+                match fs::create_dir(&path) {
+                    Ok(()) => self.created.push(path.clone()),
+                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes the directories [`Self::create_parents`] made, innermost first, while they are
+    /// empty.
     fn remove_created(&self) {
-        for dir in &self.created {
+        for dir in self.created.iter().rev() {
             if fs::remove_dir(dir).is_err() {
                 break;
             }
@@ -384,10 +403,10 @@ mod tests {
         );
         let dir = OutDir::open(&out, false).unwrap();
         assert!(dir.staging.is_some());
-        // Missing parents are made now, innermost first in the record; out/ itself is not.
+        // Missing parents are made now, outermost first in the record; out/ itself is not.
         assert_eq!(
             dir.created,
-            [root.path().join("build/cfn"), root.path().join("build")]
+            [root.path().join("build"), root.path().join("build/cfn")]
         );
         assert!(!out.exists());
         let a = dir.join("a.template.yaml");

@@ -52,7 +52,12 @@ pub fn run(args: &SimulateArgs, cwd: &Path, stdout: &mut dyn Write, stderr: &mut
         target: args.topic.clone(),
     };
     let views = role_views(&compiled.json);
-    let view = match find_role(&views, &args.role, args.pool.as_deref()) {
+    let view = match find_role(
+        &views,
+        &args.role,
+        args.pool.as_deref(),
+        args.kind.map(Into::into),
+    ) {
         Ok(v) => v,
         Err(message) => {
             let _ = writeln!(stderr, "synth simulate: error: {message}");

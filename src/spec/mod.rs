@@ -84,6 +84,27 @@ pub struct Spec {
     pub environments: BTreeMap<String, Environment>,
 }
 
+impl Spec {
+    /// The CloudFormation stack name this spec deploys as: `stack:` itself, or `<stack>-<env>`
+    /// for an environment (`synth deploy-command STACK --env ENV`), so that the names derived
+    /// from `${AWS::StackName}` stay distinct when several environments share an account.
+    pub fn stack_name(&self, env: Option<&str>) -> String {
+        match env {
+            Some(env) => format!("{}-{env}", self.stack),
+            None => self.stack.clone(),
+        }
+    }
+
+    /// Every stack name the spec may deploy as ([`Self::stack_name`]): without an environment,
+    /// and with each one.
+    pub fn stack_names(&self) -> Vec<(Option<&str>, String)> {
+        std::iter::once(None)
+            .chain(self.environments.keys().map(|e| Some(e.as_str())))
+            .map(|env| (env, self.stack_name(env)))
+            .collect()
+    }
+}
+
 /// One deployment environment of the template.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -121,6 +142,9 @@ pub struct Expectation {
     pub role: String,
     /// Pool name, when several pools use the role.
     pub pool: Option<String>,
+    /// Signed-in or guest identities, when one pool uses the role for both.
+    #[serde(rename = "as")]
+    pub kind: Option<IdentityKind>,
     /// The caller's identity id.
     pub identity: String,
     /// Requests that must be allowed (`publish a/b`).
@@ -129,6 +153,16 @@ pub struct Expectation {
     /// Requests that must be denied.
     #[serde(default)]
     pub deny: Vec<String>,
+}
+
+/// Which identities of a pool: signed-in users (the `authenticated` role) or guests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum IdentityKind {
+    /// Signed-in identities.
+    SignedIn,
+    /// Guest (unauthenticated) identities.
+    Guest,
 }
 
 /// A finding accepted on purpose.

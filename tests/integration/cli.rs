@@ -91,6 +91,12 @@ fn a_failed_run_removes_the_directories_it_created() {
     assert_eq!(ran.code, 2, "{ran:?}");
     assert!(!scratch.exists("build/cfn"), "{ran:?}");
     assert!(scratch.exists("build/keep.txt"));
+    // A path through `..` creates directories that are not ancestors of the output: they go too.
+    let ran = scratch.run(&["--out", "x/../y/z/out"]);
+    assert_eq!(ran.code, 2, "{ran:?}");
+    for left in ["x", "y"] {
+        assert!(!scratch.exists(left), "{left} left behind: {ran:?}");
+    }
 
     let good = Scratch::new().bundled("fleet.yaml");
     let ran = good.run(&["--out", "build/cfn/out"]);

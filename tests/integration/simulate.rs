@@ -152,3 +152,56 @@ fn an_expectation_about_an_unused_role_is_unusable_input() {
         ran.stderr
     );
 }
+
+/// `/#` is a legal filter (topics whose first level is empty): it builds without a finding and
+/// grants exactly that subtree.
+#[test]
+fn the_empty_first_level_filter_translates_exactly() {
+    let spec = "version: 1\nstack: slash\ntopic_scopes:\n  own:\n    subscribe: [\"/#\"]\nroles:\n  member: { scopes: [own] }\nidentity_pools:\n  app:\n    user_pools: [{ user_pool_id: us-east-1_Abc, client_id: abc }]\n    authenticated: member\nexpect:\n  - role: member\n    identity: \"us-east-1:1111\"\n    allow: [\"subscribe /#\", \"subscribe /a/+\", \"receive /\", \"receive /a/b/c\"]\n    deny: [\"subscribe #\", \"receive a\", \"receive a/\", \"subscribe a/#\"]\n";
+    let ran = crate::support::Scratch::new()
+        .file("stacks/slash.yaml", spec)
+        .run(&[]);
+    assert_eq!(ran.code, 0, "{ran:?}");
+    assert!(!ran.stderr.contains("CIP-"), "{}", ran.stderr);
+}
+
+/// One pool may use one role for signed-in and guest identities; `expect:` (`as:`) and
+/// `simulate` (`--as`) then say which kind of identity they test, and without it the error
+/// says how.
+#[test]
+fn a_role_serving_both_kinds_of_identity_is_tested_with_as() {
+    let spec = "version: 1\nstack: both\ntopic_scopes:\n  lobby:\n    publish: [lobby/hello]\nroles:\n  visitor: { scopes: [lobby] }\nidentity_pools:\n  app:\n    user_pools: [{ user_pool_id: us-east-1_Abc, client_id: abc }]\n    authenticated: visitor\n    unauthenticated: { role: visitor, reason: Everyone says hello in the lobby }\nwaivers:\n  - { rule: CIP-POOL-001, reason: the lobby is open to everyone }\nexpect:\n  - { role: visitor, as: signed-in, identity: \"us-east-1:1111\", allow: [\"publish lobby/hello\"] }\n  - { role: visitor, as: guest, identity: \"us-east-1:1111\", allow: [\"publish lobby/hello\"], deny: [\"publish lobby/x\"] }\n";
+    let scratch = crate::support::Scratch::new().file("stacks/both.yaml", spec);
+    let ran = scratch.run(&[]);
+    assert_eq!(ran.code, 0, "{ran:?}");
+    let sim = |extra: &[&str]| {
+        let mut args = vec!["simulate", "stacks/both.yaml", "--role", "visitor"];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["--identity", "us-east-1:1111", "publish", "lobby/hello"]);
+        scratch.run(&args)
+    };
+    let guest = sim(&["--as", "guest"]);
+    assert_eq!(guest.code, 0, "{guest:?}");
+    assert!(
+        guest.stdout.contains("as guest identity us-east-1:1111"),
+        "{}",
+        guest.stdout
+    );
+    let member = sim(&["--as", "signed-in", "--pool", "app"]);
+    assert!(
+        member.stdout.contains("as signed-in identity"),
+        "{}",
+        member.stdout
+    );
+    let unsaid = sim(&[]);
+    assert_eq!(unsaid.code, 2);
+    assert_eq!(
+        unsaid.stderr,
+        "synth simulate: error: identity pool `app` uses role `visitor` for both signed-in and guest identities: say which with `as` (signed-in or guest)\n"
+    );
+    let unsaid = scratch
+        .file("stacks/both.yaml", spec.replace("as: signed-in, ", ""))
+        .run(&[]);
+    assert_eq!(unsaid.code, 2);
+    assert!(unsaid.stderr.starts_with("stacks/both.yaml:16:13: error[spec-expect]: identity pool `app` uses role `visitor` for both"), "{}", unsaid.stderr);
+}
