@@ -58,19 +58,24 @@ pub struct Stmt {
 impl Stmt {
     /// `IoT policy FleetIotPolicy, statement 2 (iot:Publish)` and the like.
     pub fn describe(&self) -> String {
+        format!(
+            "{} ({} {})",
+            self.locate(),
+            self.effect_word(),
+            self.actions.join(", ")
+        )
+    }
+
+    /// `IoT policy FleetIotPolicy, statement 2` and the like: where the statement is.
+    pub fn locate(&self) -> String {
         let name = match &self.sid {
             Some(sid) => format!("statement {} \"{sid}\"", self.index + 1),
             None => format!("statement {}", self.index + 1),
         };
-        let place = match self.layer {
-            Layer::Iam => format!("IAM role {} policy {}", self.resource, self.policy),
-            Layer::Iot => format!("IoT policy {}", self.resource),
-        };
-        format!(
-            "{place}, {name} ({} {})",
-            self.effect_word(),
-            self.actions.join(", ")
-        )
+        match self.layer {
+            Layer::Iam => format!("IAM role {} policy {}, {name}", self.resource, self.policy),
+            Layer::Iot => format!("IoT policy {}, {name}", self.resource),
+        }
     }
 
     fn effect_word(&self) -> &'static str {

@@ -6,9 +6,10 @@
 pub mod doc;
 pub mod eval;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::mqtt::{self, IDENTITY};
+use crate::source::escape_token;
 use crate::spec::Spec;
 
 /// One IoT action and the resources it is allowed on.
@@ -44,42 +45,78 @@ pub struct Grants {
     pub receive: BTreeSet<String>,
     /// Every translation that allows more than the spec wrote.
     pub broadened: BTreeSet<Broadening>,
+    /// For each resource (`topic/a/*`), the spec entries it was translated from, as JSON
+    /// pointers (`/topic_scopes/own/publish/0`); the default connect points at the role. Rule
+    /// findings about a resource point here: at their cause in the spec.
+    pub origins: BTreeMap<String, BTreeSet<String>>,
 }
 
 impl Grants {
     /// The grants of role `role` of `spec`. Unknown names are skipped: `check` reports them.
-    pub fn of_role(spec: &Spec, role: &str) -> Grants {
+    pub fn of_role(spec: &Spec, role_name: &str) -> Grants {
         let mut g = Grants::default();
-        let Some(role) = spec.roles.get(role) else {
+        let Some(role) = spec.roles.get(role_name) else {
             return g;
         };
-        for scope in role.scopes.iter().filter_map(|s| spec.topic_scopes.get(s)) {
-            g.connect
-                .extend(scope.connect.iter().map(|c| format!("client/{c}")));
-            for topic in &scope.publish {
-                g.add("publish", topic, "topic/", Target::Publish);
+        for (name, scope) in role
+            .scopes
+            .iter()
+            .filter_map(|s| spec.topic_scopes.get(s).map(|scope| (s, scope)))
+        {
+            let at =
+                |field: &str, i: usize| format!("/topic_scopes/{}/{field}/{i}", escape_token(name));
+            for (i, c) in scope.connect.iter().enumerate() {
+                let resource = format!("client/{c}");
+                g.origin(&resource, at("connect", i));
+                g.connect.insert(resource);
             }
-            for filter in &scope.subscribe {
-                g.add("subscribe", filter, "topicfilter/", Target::Subscribe);
+            for (i, topic) in scope.publish.iter().enumerate() {
+                g.add(
+                    "publish",
+                    topic,
+                    "topic/",
+                    Target::Publish,
+                    &at("publish", i),
+                );
+            }
+            for (i, filter) in scope.subscribe.iter().enumerate() {
+                let at = at("subscribe", i);
+                g.add("subscribe", filter, "topicfilter/", Target::Subscribe, &at);
                 // A subscription delivers nothing without iot:Receive on the matching topics.
-                g.add("subscribe", filter, "topic/", Target::Receive);
+                g.add("subscribe", filter, "topic/", Target::Receive, &at);
             }
-            for topic in &scope.receive {
-                g.add("receive", topic, "topic/", Target::Receive);
+            for (i, topic) in scope.receive.iter().enumerate() {
+                g.add(
+                    "receive",
+                    topic,
+                    "topic/",
+                    Target::Receive,
+                    &at("receive", i),
+                );
             }
         }
         let uses_mqtt = !(g.publish.is_empty() && g.subscribe.is_empty() && g.receive.is_empty());
         if g.connect.is_empty() && uses_mqtt {
             // PRODUCT.md: connect defaults to client id = the identity id, which also stops one
             // identity from knocking another off the broker (security-rules.md M9).
-            g.connect.insert(format!("client/{IDENTITY}"));
+            let resource = format!("client/{IDENTITY}");
+            g.origin(&resource, format!("/roles/{}", escape_token(role_name)));
+            g.connect.insert(resource);
         }
         g
     }
 
-    fn add(&mut self, verb: &str, text: &str, prefix: &str, target: Target) {
+    fn origin(&mut self, resource: &str, pointer: String) {
+        self.origins
+            .entry(resource.to_owned())
+            .or_default()
+            .insert(pointer);
+    }
+
+    fn add(&mut self, verb: &str, text: &str, prefix: &str, target: Target, at: &str) {
         for t in mqtt::translate(text) {
             let resource = format!("{prefix}{}", t.resource);
+            self.origin(&resource, at.to_owned());
             if t.broadened {
                 self.broadened.insert(Broadening {
                     grant: format!("{verb} {text}"),

@@ -26,15 +26,14 @@ fn kind_for(action: &str) -> Option<&'static str> {
 
 fn check(ctx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
-    for (s, _, kind, _) in ctx.iot_resources() {
+    for (s, r, kind, _) in ctx.iot_resources() {
         for a in &s.actions {
             if let Some(want) = kind_for(a).filter(|want| *want != kind) {
-                out.push(Finding::new(
-                    ctx.pointer_of(&s.resource),
-                    format!(
-                        "{} pairs `{a}` with a `{kind}/` resource; it needs `{want}/`",
-                        s.describe()
-                    ),
+                out.push(Finding::at_cause(
+                    ctx,
+                    s,
+                    r,
+                    format!("is granted as a `{kind}/` resource for `{a}`, which needs `{want}/`"),
                     "split the statement so each action gets its own resource kind",
                 ));
             }
@@ -54,10 +53,12 @@ mod tests {
             props(t, "AppIotPolicy")["PolicyDocument"]["Statement"][2]["Resource"][0] = serde_json::json!({"Fn::Sub": "arn:${AWS::Partition}:iot:${AWS::Region}:${AWS::AccountId}:topic/d/x"});
         });
         assert_eq!(f.len(), 1, "{f:?}");
-        assert!(
-            f[0].message
-                .contains("pairs `iot:Subscribe` with a `topic/` resource")
+        // No spec topic made `topic/d/x`: the finding points at the role that holds it.
+        assert_eq!(
+            f[0].message,
+            "role `member` is granted as a `topic/` resource for `iot:Subscribe`, which needs `topicfilter/`"
         );
+        assert_eq!(f[0].pointer, "/roles/member");
     }
 
     #[test]

@@ -30,9 +30,14 @@ fn check(ctx: &Context<'_>) -> Vec<Finding> {
                 kind == "client" && name.contains(POLICY_IDENTITY) && !name.contains(['*', '?'])
             });
             if !own {
-                out.push(Finding::new(
-                    ctx.role_pointer(&v.role),
-                    format!("guests of identity pool `{}` may connect as `{r}`", v.pool),
+                out.push(Finding::at_cause(
+                    ctx,
+                    s,
+                    r,
+                    format!(
+                        "lets guests of identity pool `{}` connect with a client id that is not their own identity id",
+                        v.pool
+                    ),
                     "let guests connect only as `${identity}` (their own identity id)",
                 ));
             }

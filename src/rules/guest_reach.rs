@@ -28,7 +28,7 @@ fn check(ctx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for (v, s) in ctx.allows(Identities::Unauthenticated) {
         for r in &s.resources {
-            let Some((kind, name)) = iot_resource(r).filter(|(kind, _)| *kind != "client") else {
+            let Some((_, name)) = iot_resource(r).filter(|(kind, _)| *kind != "client") else {
                 continue;
             };
             let why = if name.starts_with("$aws/") {
@@ -38,10 +38,12 @@ fn check(ctx: &Context<'_>) -> Vec<Finding> {
             } else {
                 continue;
             };
-            out.push(Finding::new(
-                ctx.role_pointer(&v.role),
+            out.push(Finding::at_cause(
+                ctx,
+                s,
+                r,
                 format!(
-                    "guests of identity pool `{}` get `{}` on {kind}/{name}: {why}",
+                    "gives guests of identity pool `{}` `{}` on {why}",
                     v.pool,
                     s.actions.join(", ")
                 ),
@@ -69,10 +71,13 @@ mod tests {
             f.iter()
                 .any(|f| f.message.ends_with("an AWS-reserved topic"))
         );
-        assert!(
-            f.iter()
-                .any(|f| f.message.contains("topic/lobby/*: a wildcard"))
-        );
+        assert!(f.iter().any(|f| {
+            f.message
+                .starts_with("`publish lobby/#` (topic scope `lobby`) gives guests")
+                && f.message
+                    .ends_with("a wildcard that spans every identity's topics")
+                && f.pointer == "/topic_scopes/lobby/publish/0"
+        }));
     }
 
     #[test]

@@ -20,12 +20,11 @@ fn check(ctx: &Context<'_>) -> Vec<Finding> {
     ctx.iot_resources()
         .filter(|(_, _, _, name)| name.contains(['+', '#']))
         .map(|(s, r, _, _)| {
-            Finding::new(
-                ctx.pointer_of(&s.resource),
-                format!(
-                    "{} names `{r}`, where `+`/`#` are literal characters",
-                    s.describe()
-                ),
+            Finding::at_cause(
+                ctx,
+                s,
+                r,
+                "is granted with MQTT `+`/`#`, which are literal characters in policies",
                 "use `*` (any characters, across levels) or `?` (one character) in policies",
             )
         })

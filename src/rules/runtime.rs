@@ -78,12 +78,7 @@ mod tests {
 
     fn on(spec: &str, today: &str) -> Vec<Finding> {
         let c = compiled(spec);
-        let ctx = Context {
-            roles: Vec::new(),
-            compiled: &c,
-            today: today.to_owned(),
-            statements: std::cell::OnceCell::new(),
-        };
+        let ctx = Context::new(&c, today.to_owned());
         check(&ctx)
     }
 

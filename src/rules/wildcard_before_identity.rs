@@ -22,9 +22,11 @@ fn check(ctx: &Context<'_>) -> Vec<Finding> {
     ctx.iot_resources()
         .filter(|(_, _, _, name)| name.contains(POLICY_IDENTITY) && spans_identities(name))
         .map(|(s, r, _, _)| {
-            Finding::new(
-                ctx.pointer_of(&s.resource),
-                format!("{} allows `{r}`: the wildcard before the identity id reaches other identities' topics", s.describe()),
+            Finding::at_cause(
+                ctx,
+                s,
+                r,
+                "puts a wildcard before the identity id, so its policy resources also match other identities' topics",
                 "move the identity level first, e.g. `rooms/${identity}/+` instead of `rooms/+/${identity}`",
             )
         })

@@ -27,9 +27,11 @@ fn check(ctx: &Context<'_>) -> Vec<Finding> {
             let every_name =
                 iot_resource(r).is_some_and(|(_, name)| name.chars().all(|c| c == '*' || c == '?'));
             if everything || every_name {
-                out.push(Finding::new(
-                    ctx.pointer_of(&s.resource),
-                    format!("{} allows `{r}`", s.describe()),
+                out.push(Finding::at_cause(
+                    ctx,
+                    s,
+                    r,
+                    format!("allows every resource ({})", s.actions.join(", ")),
                     "grant exact topics or subtrees (`a/#` becomes `a` and `a/*`), never everything (a spec topic `#` alone does this)",
                 ));
             }
@@ -50,9 +52,17 @@ mod tests {
             &SPEC.replace("[\"d/${identity}/t\"]", "[\"#\"]"),
             |_| {},
         );
-        // The IAM role and the IoT policy both grant it.
+        // The IAM role and the IoT policy both grant it; both point at the spec topic.
         assert_eq!(f.len(), 2, "{f:?}");
-        assert!(f[0].message.ends_with(":topic/*`"), "{}", f[0].message);
+        assert!(
+            f.iter().all(|f| f.pointer == "/topic_scopes/own/publish/0"),
+            "{f:?}"
+        );
+        assert_eq!(
+            f[0].message,
+            "`publish #` (topic scope `own`) allows every resource (iot:Publish)"
+        );
+        assert!(f[0].places[0].0.ends_with(":topic/*"), "{f:?}");
     }
 
     #[test]
