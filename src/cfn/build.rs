@@ -472,10 +472,17 @@ fn attach_function(spec: &Spec, pool: &str, ids: &PoolIds, policies: usize, t: &
         stack: &spec.stack,
         pool,
     });
-    let variables = Node::map([
+    let mut variables = vec![
         ("IDENTITY_POOL_ID", Node::ref_(&ids.pool)),
         ("IOT_POLICY_NAMES", iot_policy_names(pool, policies)),
-    ]);
+    ];
+    if a.invoke == Invoke::ApiGateway {
+        // The function trusts only requestContexts naming this API (`Ref` of a RestApi is its id).
+        // No cycle: the API itself references nothing; its method and permission reference the
+        // function, and the function only the API.
+        variables.push(("ATTACH_API_ID", Node::ref_(&ids.api)));
+    }
+    let variables = Node::map(variables);
     let mut props = vec![
         (
             "Description".to_owned(),
@@ -1066,6 +1073,29 @@ mod tests {
                 .get("Metadata")
                 .is_none()
         );
+    }
+
+    #[test]
+    fn the_attach_function_learns_its_api_id_in_api_gateway_mode_only() {
+        let variables = |t: &serde_json::Value| {
+            t["Resources"]["AppAttachFunction"]["Properties"]["Environment"]["Variables"].clone()
+        };
+        let direct = built(SPEC);
+        assert!(variables(&direct).get("ATTACH_API_ID").is_none());
+        assert!(direct["Resources"].get("AppAttachApi").is_none());
+
+        let api = built(&format!("{SPEC}attach: {{ invoke: api-gateway }}\n"));
+        assert_eq!(
+            variables(&api)["ATTACH_API_ID"],
+            serde_json::json!({ "Ref": "AppAttachApi" })
+        );
+        assert_eq!(
+            api["Resources"]["AppAttachApi"]["Type"],
+            "AWS::ApiGateway::RestApi"
+        );
+        // The API references nothing of the function's, so the Ref above closes no dependency cycle.
+        let rest_api = api["Resources"]["AppAttachApi"].to_string();
+        assert!(!rest_api.contains("AppAttachFunction"), "{rest_api}");
     }
 
     #[test]
