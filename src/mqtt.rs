@@ -1,7 +1,7 @@
 //! MQTT topic names, topic filters and client ids as the spec writes them, and their translation
 //! into AWS policy resource names. The translation table in README is pinned by the tests here.
 //!
-//! Facts (aws-facts.md §3.3, IOT-PS): in IoT and IAM policies `*` matches any characters,
+//! Facts (docs/aws-facts.md §3.3, IOT-PS): in IoT and IAM policies `*` matches any characters,
 //! crossing `/`, and `?` one character; MQTT `+` and `#` are literal there. So MQTT wildcards
 //! must be translated, never copied, and a `+` can only be translated by broadening.
 
@@ -10,13 +10,13 @@ use std::fmt;
 /// The one placeholder a spec may use: the caller's Cognito identity id.
 pub const IDENTITY: &str = "${identity}";
 
-/// What IoT and IAM policies call the caller's identity id (aws-facts.md §3.4).
+/// What IoT and IAM policies call the caller's identity id (docs/aws-facts.md §3.4).
 pub const POLICY_IDENTITY: &str = "${cognito-identity.amazonaws.com:sub}";
 
-/// Longest identity id (`REGION:GUID`, 1–55 characters, aws-facts.md §1.1), used for limits.
+/// Longest identity id (`REGION:GUID`, 1–55 characters, docs/aws-facts.md §1.1), used for limits.
 const IDENTITY_MAX_BYTES: usize = 55;
 
-/// Broker limits (aws-facts.md §3.5, IOT-Q).
+/// Broker limits (docs/aws-facts.md §3.5, IOT-Q).
 const TOPIC_MAX_BYTES: usize = 256;
 const TOPIC_MAX_SLASHES: usize = 7;
 const CLIENT_ID_MAX_BYTES: usize = 128;
@@ -134,7 +134,7 @@ pub fn check(text: &str, kind: Kind) -> Result<(), TopicError> {
     Ok(())
 }
 
-/// The `$aws/rules/<rule>/` prefix does not count towards the level limit (IOT-Q).
+/// The `$aws/rules/<rule>/` prefix does not count towards the level limit (docs/aws-facts.md §3.5).
 fn strip_rules_prefix(text: &str) -> &str {
     text.strip_prefix("$aws/rules/")
         .and_then(|rest| rest.find('/').map(|i| &rest[i + 1..]))

@@ -1,7 +1,7 @@
 //! CIP-LAMBDA-001: the attach function's runtime must be supported by AWS Lambda. Error once
 //! Lambda blocks creating functions on it; warning once it is deprecated. The table is dated and
 //! sourced: cfn-lint `LmbdRuntimeLifecycle.json` (2026-06-02) and the Lambda runtimes page, as
-//! collected in aws-facts.md §1.6 and security-rules.md §4 on 2026-11-26. Anchors: cfn-lint
+//! collected in docs/aws-facts.md §1.6 and docs/security-rules.md §4 on 2026-11-26. Anchors: cfn-lint
 //! W2531/E2531/E2533, CKV_AWS_363, AwsSolutions-L1.
 
 use serde_json::Value;
@@ -19,7 +19,7 @@ pub(super) static RULE: Rule = Rule {
 };
 
 /// Runtime, deprecation date, date creating functions is blocked (`None`: not announced).
-/// As of 2026-11-26 (aws-facts.md §1.6; cfn-lint LmbdRuntimeLifecycle.json 2026-06-02).
+/// As of 2026-11-26 (docs/aws-facts.md §1.6; cfn-lint LmbdRuntimeLifecycle.json 2026-06-02).
 pub(super) const LIFECYCLE: [(&str, &str, Option<&str>); 13] = [
     ("nodejs16.x", "2024-06-12", Some("2027-02-01")),
     ("nodejs18.x", "2025-09-01", Some("2027-02-01")),
