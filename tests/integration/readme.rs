@@ -107,7 +107,7 @@ fn sections(doc: &str) -> BTreeSet<String> {
 }
 
 /// The id that starts at `text` (a section sign with a number such as 6.1, or `M11`), with its
-/// length in bytes.
+/// length in bytes; a full stop after it ends the sentence, not the id.
 fn reference(text: &str) -> Option<(String, usize)> {
     let (prefix, rest) = if let Some(rest) = text.strip_prefix(SECTION) {
         ("", rest)
@@ -121,7 +121,7 @@ fn reference(text: &str) -> Option<(String, usize)> {
     if !id.starts_with(|c: char| c.is_ascii_digit()) || (prefix == "M" && id.contains('.')) {
         return None;
     }
-    Some((format!("{prefix}{id}"), text.len() - rest.len() + end))
+    Some((format!("{prefix}{id}"), text.len() - rest.len() + id.len()))
 }
 
 /// An id as a reader would write it: `\u{a7}6.1`, `M5`.
@@ -168,8 +168,10 @@ fn citations(text: &str) -> Vec<Citation<'_>> {
             let rest = &text[pos..];
             pos += rest.len()
                 - rest
+                    // Separators, and the comment leaders of a wrapped line (`///`, `#`, ` * `).
                     .trim_start_matches(|c: char| {
-                        c.is_whitespace() || matches!(c, '`' | ',' | '\u{2013}' | '-')
+                        c.is_whitespace()
+                            || matches!(c, '`' | ',' | '\u{2013}' | '-' | '/' | '!' | '#' | '*')
                     })
                     .trim_start_matches("and ")
                     .len();
@@ -309,6 +311,8 @@ fn the_citation_check_catches_each_kind_of_bad_citation() {
     let file = |text: String| ("src/x.rs".to_owned(), text);
     let good = file(format!(
         "// ({d}/facts.md {s}1, {s}1.1, M2) and `{d}/facts.md` {s}1.1\u{2013}{s}1\n\
+         /// wrapped: ({d}/facts.md\n    /// {s}1.1)\n\
+         # see `{d}/facts.md` {s}1.1.\n## M9. A heading, not a citation\n\
          // https://example.com/main/{d}/rules.md is another repository's file\n"
     ));
     assert_eq!(
