@@ -1,8 +1,8 @@
 //! `synth deploy-command STACK`: prints the exact `aws cloudformation deploy` invocation for the
 //! stack whose spec (in `--stacks`) says `stack: STACK`, for its generated template in `--out`.
 //! Reads specs and the template; writes nothing but stdout (the command) and stderr (notes on
-//! what the user must fill in). Facts: aws-facts.md §6.1 (51,200-byte inline template limit) and
-//! §6.2 (`deploy` flags, capabilities, parameter overrides, empty change sets).
+//! what the user must fill in). Facts (docs/aws-facts.md §6.1, §6.2): the 51,200-byte inline
+//! template limit; `deploy` flags, capabilities, parameter overrides, empty change sets.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -19,7 +19,7 @@ use crate::spec::{self, Spec};
 use crate::synth::{EXIT_INPUT, EXIT_OK, display};
 
 /// Largest template `CreateStack`/`UpdateStack` accept in the request body; above it `deploy`
-/// must upload the template to S3 and aborts without `--s3-bucket` (aws-facts.md §6.1, §6.2).
+/// must upload the template to S3 and aborts without `--s3-bucket` (docs/aws-facts.md §6.1, §6.2).
 pub const INLINE_TEMPLATE_MAX_BYTES: u64 = 51_200;
 
 /// Stands for a parameter value the spec has no default for.
@@ -29,7 +29,7 @@ pub const PARAMETER_PLACEHOLDER: &str = "REPLACE_ME";
 pub const BUCKET_PLACEHOLDER: &str = "REPLACE_WITH_BUCKET";
 
 /// Properties that name an IAM resource: any of them needs `CAPABILITY_NAMED_IAM`
-/// (aws-facts.md §6.2). synth never sets them; a hand-edited or future template might.
+/// (docs/aws-facts.md §6.2). synth never sets them; a hand-edited or future template might.
 const IAM_NAMES: [&str; 5] = [
     "RoleName",
     "UserName",
@@ -100,7 +100,7 @@ pub fn command(args: &DeployCommandArgs, cwd: &Path) -> Result<DeployCommand, St
     let capability = if names_iam_resources(&parsed) {
         "CAPABILITY_NAMED_IAM"
     } else {
-        // Templates without custom IAM names need only CAPABILITY_IAM (aws-facts.md §6.2).
+        // Templates without custom IAM names need only CAPABILITY_IAM (docs/aws-facts.md §6.2).
         "CAPABILITY_IAM"
     };
     let mut flags: Vec<String> = vec![

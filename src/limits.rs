@@ -1,7 +1,7 @@
 //! AWS size and count limits, measured on what synth emits. Policy documents are measured as
 //! IoT and IAM will see them: intrinsics resolved to their longest plausible text (partition
 //! `aws-us-gov`, a 14-character region, a 12-digit account), then every character except
-//! whitespace counted, which is how both services count (aws-facts.md §3.5, §7).
+//! whitespace counted, which is how both services count (docs/aws-facts.md §3.5, §7).
 //! Must not: change templates (`cfn::build` splits IoT policies using `document_chars`).
 
 use crate::cfn::model::Node;
@@ -9,19 +9,19 @@ use crate::compile::Compiled;
 use crate::diag::{Class, Diagnostic, Severity};
 use crate::source::escape_token;
 
-/// An IoT policy document: 2,048 characters, whitespace not counted (IOT-API CreatePolicy).
+/// An IoT policy document: 2,048 characters, whitespace not counted (IOT-API CreatePolicy; docs/aws-facts.md §3.5).
 pub const IOT_POLICY_CHARS: usize = 2_048;
-/// IoT policies attached to one Cognito identity (IOT-Q; aws-facts.md §3.5).
+/// IoT policies attached to one Cognito identity (IOT-Q; docs/aws-facts.md §3.5).
 pub const IOT_POLICIES_PER_IDENTITY: usize = 10;
-/// All inline policies of one role together (IAM-Q; aws-facts.md §7).
+/// All inline policies of one role together (IAM-Q; docs/aws-facts.md §7).
 pub const IAM_INLINE_CHARS_PER_ROLE: usize = 10_240;
-/// A role trust policy, default quota (IAM-Q; aws-facts.md §7).
+/// A role trust policy, default quota (IAM-Q; docs/aws-facts.md §7).
 pub const IAM_TRUST_CHARS: usize = 2_048;
-/// A template passed directly to CloudFormation (CFN-LIM; aws-facts.md §6.1).
+/// A template passed directly to CloudFormation (CFN-LIM; docs/aws-facts.md §6.1).
 pub const TEMPLATE_BODY_BYTES: usize = 51_200;
-/// A template passed via S3 (CFN-LIM: "1 MB").
+/// A template passed via S3 (docs/aws-facts.md §6.1: 1 MB).
 pub const TEMPLATE_S3_BYTES: usize = 1_048_576;
-/// Resources, parameters and outputs per template (CFN-LIM).
+/// Resources, parameters and outputs per template (docs/aws-facts.md §6.1).
 pub const MAX_RESOURCES: usize = 500;
 /// See [`MAX_RESOURCES`].
 pub const MAX_PARAMETERS: usize = 200;
@@ -45,7 +45,7 @@ const PSEUDO_PARAMETERS: [(&str, &str); 4] = [
     ("${AWS::Partition}", "aws-us-gov"),
     ("${AWS::Region}", "ap-southeast-5"),
     ("${AWS::AccountId}", "123456789012"),
-    // Stack names are at most 128 characters (CFN-LIM).
+    // Stack names are at most 128 characters (docs/aws-facts.md §6.1).
     ("${AWS::StackName}", STACK_NAME_MAX),
 ];
 

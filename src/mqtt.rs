@@ -1,7 +1,7 @@
 //! MQTT topic names, topic filters and client ids as the spec writes them, and their translation
 //! into AWS policy resource names. The translation table in README is pinned by the tests here.
 //!
-//! Facts (aws-facts.md §3.3, IOT-PS): in IoT and IAM policies `*` matches any characters,
+//! Facts (docs/aws-facts.md §3.3, IOT-PS): in IoT and IAM policies `*` matches any characters,
 //! crossing `/`, and `?` one character; MQTT `+` and `#` are literal there. So MQTT wildcards
 //! must be translated, never copied, and a `+` can only be translated by broadening.
 
@@ -10,13 +10,13 @@ use std::fmt;
 /// The one placeholder a spec may use: the caller's Cognito identity id.
 pub const IDENTITY: &str = "${identity}";
 
-/// What IoT and IAM policies call the caller's identity id (aws-facts.md §3.4).
+/// What IoT and IAM policies call the caller's identity id (docs/aws-facts.md §3.4).
 pub const POLICY_IDENTITY: &str = "${cognito-identity.amazonaws.com:sub}";
 
-/// Longest identity id (`REGION:GUID`, 1–55 characters, aws-facts.md §1.1), used for limits.
+/// Longest identity id (`REGION:GUID`, 1–55 characters, docs/aws-facts.md §1.1), used for limits.
 const IDENTITY_MAX_BYTES: usize = 55;
 
-/// Broker limits (aws-facts.md §3.5, IOT-Q).
+/// Broker limits (docs/aws-facts.md §3.5, IOT-Q).
 const TOPIC_MAX_BYTES: usize = 256;
 const TOPIC_MAX_SLASHES: usize = 7;
 const CLIENT_ID_MAX_BYTES: usize = 128;
@@ -69,7 +69,7 @@ pub fn check(text: &str, kind: Kind) -> Result<(), TopicError> {
                     "contains the control character {}",
                     crate::text::code_point(c)
                 ),
-                "MQTT forbids U+0000 and advises against every other control character in topics and client ids (MQTT 3.1.1 §1.5.3), and IAM policies refuse them (docs/aws-facts.md §3.5)",
+                "MQTT forbids U+0000 and advises against every other control character in topics and client ids (MQTT 3.1.1 section 1.5.3), and IAM policies refuse them (docs/aws-facts.md §3.5)",
             )
         } else {
             err(
@@ -77,7 +77,7 @@ pub fn check(text: &str, kind: Kind) -> Result<(), TopicError> {
                     "contains `{c}` ({}), which IAM policy documents cannot hold",
                     crate::text::code_point(c)
                 ),
-                "IAM policy documents take only tab, LF, CR and U+0020-U+00FF (docs/aws-facts.md §3.5), and this topic is written into the role's IAM policy: use ASCII or Latin-1 names",
+                "IAM policy documents take only tab, LF, CR and U+0020-U+00FF (docs/aws-facts.md §7), and this topic is written into the role's IAM policy: use ASCII or Latin-1 names",
             )
         });
     }
@@ -148,14 +148,14 @@ pub fn check(text: &str, kind: Kind) -> Result<(), TopicError> {
 }
 
 /// True for a character a topic or client id may hold: one an IAM policy document can carry
-/// (tab, LF, CR and U+0020-U+00FF; IAM quotas, docs/aws-facts.md §3.5) that is not a control
-/// character (MQTT 3.1.1 §1.5.3 forbids U+0000 and advises against U+0001-U+001F and
+/// (tab, LF, CR and U+0020-U+00FF; IAM quotas, docs/aws-facts.md §7) that is not a control
+/// character (MQTT 3.1.1 section 1.5.3 forbids U+0000 and advises against U+0001-U+001F and
 /// U+007F-U+009F; none has a meaning in a topic).
 fn policy_char(c: char) -> bool {
     ('\u{20}'..='\u{ff}').contains(&c) && !c.is_control()
 }
 
-/// The `$aws/rules/<rule>/` prefix does not count towards the level limit (IOT-Q).
+/// The `$aws/rules/<rule>/` prefix does not count towards the level limit (docs/aws-facts.md §3.5).
 fn strip_rules_prefix(text: &str) -> &str {
     text.strip_prefix("$aws/rules/")
         .and_then(|rest| rest.find('/').map(|i| &rest[i + 1..]))

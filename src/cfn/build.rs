@@ -1,5 +1,5 @@
 //! Spec → template. A pure function: the same spec gives the same template, whatever the order
-//! of keys in the file. Every AWS fact used here cites aws-facts.md.
+//! of keys in the file. Every AWS fact used here cites docs/aws-facts.md.
 
 use crate::check::region_of;
 use crate::lambda::{self, AttachSource};
@@ -12,10 +12,10 @@ use super::ids::{DETACH_FUNCTION, DETACH_FUNCTION_LOGS, DETACH_FUNCTION_ROLE, Po
 use super::model::{Node, Resource, Template};
 
 /// ARN prefix of IoT resources, from pseudo parameters so one template works in every
-/// partition, region and account (aws-facts.md §3.2).
+/// partition, region and account (docs/aws-facts.md §3.2).
 const IOT_ARN: &str = "arn:${AWS::Partition}:iot:${AWS::Region}:${AWS::AccountId}:";
 
-/// Why the attach function's role has `Resource: "*"` (aws-facts.md §5.2, SAR-IOT).
+/// Why the attach function's role has `Resource: "*"` (docs/aws-facts.md §5.2, SAR-IOT).
 pub const ATTACH_WILDCARD_REASON: &str = "iot:AttachPolicy has no resource type for a Cognito identity target (its only resource types are cert and thinggroup), so it cannot be scoped to a policy or identity ARN and needs Resource \"*\". The function attaches only the policy names in its IOT_POLICY_NAMES environment variable, to the caller's own identity id from the invocation context.";
 
 /// The same, short enough to repeat in every linter's suppression entry.
@@ -99,7 +99,7 @@ fn identity_pool(spec: &Spec, name: &str, pool: &IdentityPool, ids: &PoolIds, t:
             Node::Bool(guests.is_some()),
         ),
         // Classic flow lets a client assume any role whose trust accepts its token;
-        // enhanced flow only (aws-facts.md §2.4).
+        // enhanced flow only (docs/aws-facts.md §2.4).
         ("AllowClassicFlow", Node::Bool(false)),
         ("CognitoIdentityProviders", Node::List(providers)),
     ]);
@@ -138,7 +138,7 @@ fn identity_pool(spec: &Spec, name: &str, pool: &IdentityPool, ids: &PoolIds, t:
     );
 }
 
-/// Signed-in identities: IAM role ∩ IoT policy (aws-facts.md §4), built from the same grants.
+/// Signed-in identities: IAM role ∩ IoT policy (docs/aws-facts.md §4), built from the same grants.
 /// Returns how many IoT policies the role needed.
 fn member_role(
     spec: &Spec,
@@ -202,7 +202,7 @@ fn member_role(
     count
 }
 
-/// Guests get the IAM role alone: IoT policies do not apply to them (aws-facts.md §4).
+/// Guests get the IAM role alone: IoT policies do not apply to them (docs/aws-facts.md §4).
 fn guest_role(spec: &Spec, name: &str, guests: &Guests, ids: &PoolIds, t: &mut Template) {
     let guest = Grants::of_role(spec, &guests.role);
     let description = format!(
@@ -311,12 +311,12 @@ fn iot_policy_name_text(pool: &str, index: usize) -> String {
 /// are. Named rather than generated so the attach function's configuration does not depend on a
 /// `Ref` (moto returns an empty one for IoT policies, see README "Deploy rehearsal"), and so the
 /// policy is recognisable in the IoT console. IoT policies are not IAM resources, so
-/// `CAPABILITY_IAM` still suffices (aws-facts.md §6.2).
+/// `CAPABILITY_IAM` still suffices (docs/aws-facts.md §6.2).
 fn iot_policy_name(pool: &str, index: usize) -> Node {
     Node::sub(iot_policy_name_text(pool, index))
 }
 
-/// `cognito-idp.<region>.amazonaws.com/<user pool id>` (aws-facts.md §1.1).
+/// `cognito-idp.<region>.amazonaws.com/<user pool id>` (docs/aws-facts.md §1.1).
 fn provider(up: &UserPool) -> Node {
     let name = match (&up.user_pool_id, &up.region) {
         (ValueSource::Literal(id), Some(region)) => {
@@ -327,7 +327,7 @@ fn provider(up: &UserPool) -> Node {
             None => Node::sub(format!("cognito-idp.${{AWS::Region}}.amazonaws.com/{id}")),
         },
         (other, region) => {
-            // A user pool id is `<region>_<id>` (CFN-UP), so its region comes from the id
+            // A user pool id is `<region>_<id>` (docs/aws-facts.md §1.9), so its region comes from the id
             // itself at deploy time: right even when one template serves several regions.
             let id = value(other);
             let region = match region {
@@ -349,7 +349,7 @@ fn provider(up: &UserPool) -> Node {
     Node::map([
         ("ProviderName", name),
         ("ClientId", value(&up.client_id)),
-        // Secure default: a signed-out or deleted user gets no new credentials (aws-facts.md §1.1).
+        // Secure default: a signed-out or deleted user gets no new credentials (docs/aws-facts.md §1.1).
         (
             "ServerSideTokenCheck",
             Node::Bool(up.server_side_token_check.unwrap_or(true)),
@@ -365,7 +365,7 @@ fn value(v: &ValueSource) -> Node {
     }
 }
 
-/// Trust pinned to this pool (`aud`) and this kind of identity (`amr`) (aws-facts.md §2.1, §2.3).
+/// Trust pinned to this pool (`aud`) and this kind of identity (`amr`) (docs/aws-facts.md §2.1, §2.3).
 fn trust(pool_id: &str, amr: &str) -> Node {
     document(vec![Node::map([
         ("Effect", Node::s("Allow")),
@@ -405,7 +405,7 @@ fn inline_policy(name: &str, statements: Vec<Node>) -> Node {
 }
 
 /// The MQTT statements as CloudFormation. `${identity}` becomes the policy variable, escaped as
-/// `${!...}` because the ARN is built with `Fn::Sub` (aws-facts.md §1.11).
+/// `${!...}` because the ARN is built with `Fn::Sub` (docs/aws-facts.md §1.11).
 fn iot_statements(statements: &[Statement], with_sid: bool) -> Vec<Node> {
     statements
         .iter()
@@ -491,7 +491,7 @@ fn attach_function(spec: &Spec, pool: &str, ids: &PoolIds, policies: usize, t: &
             )),
         ),
         ("Runtime".into(), Node::s(a.runtime.id())),
-        // Inline code is written to index.js / index.py (aws-facts.md §1.6).
+        // Inline code is written to index.js / index.py (docs/aws-facts.md §1.6).
         ("Handler".into(), Node::s("index.handler")),
         ("Role".into(), Node::get_att(&ids.function_role, "Arn")),
         ("Code".into(), Node::map([("ZipFile", Node::s(code))])),
@@ -499,7 +499,7 @@ fn attach_function(spec: &Spec, pool: &str, ids: &PoolIds, policies: usize, t: &
         ("MemorySize".into(), Node::Int(128)),
         ("Environment".into(), Node::map([("Variables", variables)])),
         // Logs go to the group declared above: retention set, and no "already exists" race
-        // with a group Lambda would create itself (aws-facts.md §1.8).
+        // with a group Lambda would create itself (docs/aws-facts.md §1.8).
         (
             "LoggingConfig".into(),
             Node::map([("LogGroup", Node::ref_(&ids.log_group))]),
@@ -531,7 +531,7 @@ pub const DETACH_WILDCARD_REASON: &str = "iot:DetachPolicy has no resource type 
 
 const DETACH_WILDCARD_SHORT: &str = "iot:DetachPolicy cannot be scoped for Cognito identity targets (no resource type); the function only empties this stack's IoT policies before CloudFormation deletes them";
 
-/// The lifecycle fix (aws-facts.md §1.4): a policy attached to identities cannot be deleted
+/// The lifecycle fix (docs/aws-facts.md §1.4): a policy attached to identities cannot be deleted
 /// (DeleteConflictException), so each IoT policy gets a custom resource that depends on it;
 /// CloudFormation deletes that first, and its handler detaches every identity. A renamed policy
 /// gives the custom resource a new physical id, so the old one is deleted the same way.
@@ -648,7 +648,7 @@ fn attach_route_arn(ids: &PoolIds) -> String {
 
 /// `invoke: api-gateway`: a REST API whose one route, `POST /attach`, requires SigV4 signing
 /// with the caller's identity-pool credentials (`AWS_IAM`), so API Gateway fills
-/// `requestContext.identity` with the caller's Cognito identity (security-rules.md M11); a
+/// `requestContext.identity` with the caller's Cognito identity (docs/security-rules.md M11); a
 /// Lambda proxy integration hands that to the attach function. Only API Gateway, and only this
 /// route, may invoke the function (SourceArn and SourceAccount: CKV_AWS_364).
 fn attach_api(pool: &str, ids: &PoolIds, t: &mut Template) {
@@ -733,7 +733,7 @@ fn attach_api(pool: &str, ids: &PoolIds, t: &mut Template) {
 }
 
 /// A function may write its own log group's streams, nothing else. The log group's `Arn`
-/// attribute ends in `:*`, covering its streams (aws-facts.md §1.8).
+/// attribute ends in `:*`, covering its streams (docs/aws-facts.md §1.8).
 fn own_logs(log_group: &str) -> Node {
     Node::map([
         ("Sid", Node::s("WriteOwnLogs")),
@@ -806,7 +806,7 @@ enum Suppress {
     Guard(&'static str),
 }
 
-/// The attach role's `iot:AttachPolicy` on `*` (security-rules.md §8: "will fail by design").
+/// The attach role's `iot:AttachPolicy` on `*` (docs/security-rules.md §8: "will fail by design").
 const ATTACH_ROLE_SUPPRESSIONS: &[Suppress] = &[
     Suppress::CfnNag("W11"),
     Suppress::Checkov("CKV_AWS_109"),
@@ -814,7 +814,7 @@ const ATTACH_ROLE_SUPPRESSIONS: &[Suppress] = &[
     Suppress::Guard("IAM_POLICYDOCUMENT_NO_WILDCARD_RESOURCE"),
 ];
 
-/// A pool that admits guests (CIP-POOL-001's anchors, security-rules.md §2-4).
+/// A pool that admits guests (CIP-POOL-001's anchors, docs/security-rules.md §2–§4).
 const GUEST_POOL_SUPPRESSIONS: &[Suppress] = &[
     Suppress::CfnNag("W57"),
     Suppress::Checkov("CKV_AWS_366"),

@@ -1,6 +1,6 @@
 //! Template → text. YAML through serde-saphyr, whose emitter quotes every string a YAML 1.1
 //! reader (CloudFormation's) would retype (`"2010-09-09"`, `on`, `1_000`) and never writes
-//! anchors (rust-deps.md §1.3); JSON through serde_json. Both end with one newline.
+//! anchors (docs/dependencies.md §1.3); JSON through serde_json. Both end with one newline.
 
 use super::model::{Node, Template};
 

@@ -1,6 +1,6 @@
 //! Logical ids, derived from spec names only (never from order), so a template diff shows a
 //! rename as a rename. CloudFormation logical ids are `[A-Za-z0-9]+`, at most 255 characters
-//! (aws-facts.md §1.11).
+//! (docs/aws-facts.md §1.11).
 
 /// `own-device` → `OwnDevice`.
 pub fn pascal(name: &str) -> String {

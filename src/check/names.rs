@@ -10,7 +10,7 @@ use crate::spec::{Loaded, UserPool, ValueSource};
 
 use super::{at, at_key};
 
-/// User pool ids are `<region>_<id>` (CFN-UP: `us-east-2_zgaEXAMPLE`); app client ids are
+/// User pool ids are `<region>_<id>` (docs/aws-facts.md §1.9: `us-east-2_zgaEXAMPLE`); app client ids are
 /// `[\w+]+` up to 128 characters (Cognito API).
 fn is_user_pool_id(s: &str) -> bool {
     s.split_once('_').is_some_and(|(region, id)| {

@@ -24,7 +24,7 @@ pub struct Template {
 }
 
 /// Properties whose change makes CloudFormation replace the resource (create-only in the
-/// resource's registry schema; aws-facts.md §1.2–§1.8). `*`: every property.
+/// resource's registry schema; docs/aws-facts.md §1.2–§1.8). `*`: every property.
 const CREATE_ONLY: &[(&str, &[&str])] = &[
     ("AWS::IoT::Policy", &["PolicyName"]),
     ("AWS::Lambda::Function", &["FunctionName"]),
@@ -38,7 +38,7 @@ const CREATE_ONLY: &[(&str, &[&str])] = &[
     ("AWS::IoT::PolicyPrincipalAttachment", &["*"]),
 ];
 
-// Why replacing or removing these breaks a running app (aws-facts.md §1.1, §1.2, §1.4, §5).
+// Why replacing or removing these breaks a running app (docs/aws-facts.md §1.1, §1.2, §1.4, §5).
 const IOT_POLICY_REPLACED: &str = "a replaced IoT policy is a new policy that no identity has attached: signed-in identities lose MQTT access until the app calls the attach function again, and deleting the old policy fails with DeleteConflictException while identities are still attached to it, unless its Custom::DetachIotPolicyTargets resource (attach.detach_on_delete, on by default) empties it first";
 const IOT_POLICY_REMOVED: &str = "signed-in identities lose what this IoT policy granted, and deleting it fails with DeleteConflictException while identities are attached to it, unless its Custom::DetachIotPolicyTargets resource empties it first";
 const FUNCTION_REPLACED: &str = "the attach function gets a new name: apps that invoke it by name fail until they use the new one, and meanwhile signed-in identities get no IoT policy attached";
@@ -395,7 +395,7 @@ fn grant_changes(
 }
 
 /// Whether a change alters what identities may do. Guests get the IAM role alone; a signed-in
-/// identity gets IAM ∩ IoT for `iot:` actions (aws-facts.md §4), so a one-layer change of an
+/// identity gets IAM ∩ IoT for `iot:` actions (docs/aws-facts.md §4), so a one-layer change of an
 /// Allow matters only when the other layer allows the same (exact text) on the side where the
 /// grant exists. A Deny always matters: one explicit deny in either layer decides.
 fn effective(

@@ -10,7 +10,7 @@ use crate::mqtt::{IDENTITY, POLICY_IDENTITY};
 use crate::policy::eval::{Verb, glob};
 
 /// The four verbs in display order, with the IoT action and resource kind of each
-/// (aws-facts.md §3.2).
+/// (docs/aws-facts.md §3.2).
 const VERBS: [Verb; 4] = [Verb::Connect, Verb::Publish, Verb::Subscribe, Verb::Receive];
 
 /// One grant in MQTT terms: the verbs an action allows on a resource, and the target.

@@ -11,7 +11,7 @@ use super::model::{
 };
 use crate::text;
 
-/// What a signed-in or guest identity's effective grant is (aws-facts.md §4).
+/// What a signed-in or guest identity's effective grant is (docs/aws-facts.md §4).
 fn identities_words(identities: &str) -> &'static str {
     if identities == "authenticated" {
         "signed-in identities (effective grant: IAM role policy ∩ IoT policy)"

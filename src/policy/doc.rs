@@ -15,7 +15,7 @@ pub enum Effect {
     Deny,
 }
 
-/// Which authorization layer a statement belongs to (aws-facts.md §4).
+/// Which authorization layer a statement belongs to (docs/aws-facts.md §4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Layer {
     /// The identity-pool role's IAM policy.

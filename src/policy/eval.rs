@@ -1,9 +1,9 @@
 //! Evaluates generated policy statements as AWS does, for one MQTT request of one identity
-//! (aws-facts.md §3.3, §4): an explicit Deny wins; otherwise an Allow is needed — in the IAM role
+//! (docs/aws-facts.md §3.3, §4): an explicit Deny wins; otherwise an Allow is needed — in the IAM role
 //! policy alone for guests, in both the IAM role policy and the IoT policy for signed-in
 //! identities. `*` matches any run of characters (across `/`), `?` one character; MQTT `+` and `#`
 //! are literal. `${cognito-identity.amazonaws.com:sub}` is the caller's identity id; `${*}`,
-//! `${?}`, `${$}` are literal `*`, `?`, `$` (IOT-VAR).
+//! `${?}`, `${$}` are literal `*`, `?`, `$` (docs/aws-facts.md §3.3).
 
 use std::fmt;
 
@@ -48,7 +48,7 @@ impl Verb {
         }
     }
 
-    /// The IoT action and resource kind (aws-facts.md §3.2).
+    /// The IoT action and resource kind (docs/aws-facts.md §3.2).
     pub fn action_and_kind(self) -> (&'static str, &'static str) {
         match self {
             Verb::Connect => ("iot:Connect", "client/"),

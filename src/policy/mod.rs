@@ -1,6 +1,6 @@
 //! Turns a role's topic scopes into MQTT grants and then into policy statements, in symbolic form
 //! (`${identity}` kept, ARNs as `topic/...` suffixes). The same statements feed the IAM role
-//! policy and the IoT policy, as AWS's examples do (aws-facts.md §4), so the two layers agree.
+//! policy and the IoT policy, as AWS's examples do (docs/aws-facts.md §4), so the two layers agree.
 //! Must not: know CloudFormation syntax (that is `cfn`).
 
 pub mod doc;
@@ -98,7 +98,7 @@ impl Grants {
         let uses_mqtt = !(g.publish.is_empty() && g.subscribe.is_empty() && g.receive.is_empty());
         if g.connect.is_empty() && uses_mqtt {
             // PRODUCT.md: connect defaults to client id = the identity id, which also stops one
-            // identity from knocking another off the broker (security-rules.md M9).
+            // identity from knocking another off the broker (docs/security-rules.md M9).
             let resource = format!("client/{IDENTITY}");
             g.origin(&resource, format!("/roles/{}", escape_token(role_name)));
             g.connect.insert(resource);

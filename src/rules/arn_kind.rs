@@ -1,7 +1,7 @@
 //! CIP-IOTP-005: each IoT action matches one resource kind: Connect → `client/`, Publish and
 //! Receive → `topic/`, Subscribe → `topicfilter/`. A mismatched statement silently allows
 //! nothing (Subscribe on `topic/...` is the classic bug). Anchors: AWS IoT "Action resources"
-//! (aws-facts.md §3.2), security-rules.md M5, cfn-lint I3510 by analogy.
+//! (docs/aws-facts.md §3.2), docs/security-rules.md M5, cfn-lint I3510 by analogy.
 
 use super::{Context, Finding, Rule};
 use crate::diag::Severity;

@@ -3,7 +3,7 @@
 //! without it anyone on the internet could call the function. And only API Gateway, for this API,
 //! may invoke the function: the Lambda permission names its `SourceArn`. Anchors:
 //! AwsSolutions-APIG4, CKV_AWS_364, Guard LAMBDA_FUNCTION_PUBLIC_ACCESS_PROHIBITED,
-//! security-rules.md M11.
+//! docs/security-rules.md M11.
 
 use serde_json::Value;
 

@@ -2,7 +2,7 @@
 //! context (Lambda `context.identity`, or API Gateway `requestContext.identity` with AWS_IAM
 //! auth), never from the request body, query or path: otherwise any signed-in user attaches the
 //! policy to someone else's identity. Checked on the emitted inline code. Anchors: the AWS
-//! samples and community handlers in security-rules.md §6.1, §6.4; M11.
+//! samples and community handlers in docs/security-rules.md §6.1, §6.4, M11.
 
 use serde_json::Value;
 
@@ -14,7 +14,7 @@ pub(super) static RULE: Rule = Rule {
     id: "CIP-ATTACH-001",
     severity: Severity::Error,
     summary: "attach function reads the identity from the request instead of the invocation context",
-    rationale: "An identity id from the body, query or path lets any user attach the policy to anyone's identity (aws-samples pub-sub-using-lambda and community handlers, security-rules.md §6).",
+    rationale: "An identity id from the body, query or path lets any user attach the policy to anyone's identity (aws-samples pub-sub-using-lambda and community handlers, docs/security-rules.md §6).",
     check,
 };
 

@@ -1,7 +1,7 @@
 //! CIP-ATTACH-004: `iot:AttachPolicy` on `*` is necessary (the action has no resource type for a
-//! Cognito identity target, aws-facts.md §5.2) and every wildcard linter flags it; the template
+//! Cognito identity target, docs/aws-facts.md §5.2) and every wildcard linter flags it; the template
 //! must say why, so reviewers and suppressions have the reason. Anchors: AwsSolutions-IAM5,
-//! CKV_AWS_109, Guard IAM_POLICYDOCUMENT_NO_WILDCARD_RESOURCE, cloudsplaining, security-rules.md M7.
+//! CKV_AWS_109, Guard IAM_POLICYDOCUMENT_NO_WILDCARD_RESOURCE, cloudsplaining, docs/security-rules.md M7.
 
 use serde_json::Value;
 

@@ -1,7 +1,7 @@
 //! CIP-POOL-002: classic (basic) flow lets a client call AssumeRoleWithWebIdentity itself with
 //! any role whose trust accepts its token, and skips the guest scope-down session policy.
 //! Anchors: Cognito identity pool security best practices ("use enhanced authentication"),
-//! Datadog def-000-k8u, security-rules.md M4.
+//! Datadog def-000-k8u, docs/security-rules.md M4.
 
 use serde_json::Value;
 

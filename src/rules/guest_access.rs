@@ -2,7 +2,7 @@
 //! id is not a secret). The spec must give a reason (the schema requires it); the finding is a
 //! warning that says what guests get, and can be waived. Anchors: AwsSolutions-COG7,
 //! CKV_AWS_366, cfn_nag W57 / Guard COGNITO_ALLOW_UNAUTHENTICATED_IDENTITIES_RULE,
-//! security-rules.md M3.
+//! docs/security-rules.md M3.
 
 use serde_json::Value;
 

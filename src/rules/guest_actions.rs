@@ -2,7 +2,7 @@
 //! scopes guests down with an IoT policy, so any other action (thing, shadow, job, policy APIs,
 //! `iot:*`) is theirs on the IAM role alone. Anchors: Device Defender
 //! UNAUTHENTICATED_COGNITO_ROLE_OVERLY_PERMISSIVE_CHECK (ALLOWS_ACCESS_TO_IOT_ADMIN_ACTIONS),
-//! security-rules.md M1, M4.
+//! docs/security-rules.md M1, M4.
 
 use super::{Context, Finding, MQTT_ACTIONS, Rule};
 use crate::diag::Severity;

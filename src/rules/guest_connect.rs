@@ -1,7 +1,7 @@
 //! CIP-UNAUTH-002: a guest may connect only with its own identity id as client id. `client/*`
 //! lets any stranger take any client id and knock its owner off the broker (one connection per
 //! client id). Anchors: Device Defender UNAUTHENTICATED check (Connect patterns),
-//! CONFLICTING_CLIENT_IDS_CHECK, security-rules.md M6, M9.
+//! CONFLICTING_CLIENT_IDS_CHECK, docs/security-rules.md M6, M9.
 
 use super::{Context, Finding, Rule, iot_resource};
 use crate::diag::Severity;

@@ -1,7 +1,7 @@
 //! CIP-ATTACH-003: only signed-in identities may call the attach function. A guest who can
 //! invoke it would attach the signed-in IoT policy to its own (guest) identity id, or probe it.
 //! In direct-invoke mode the function cannot tell guests from members, so IAM must.
-//! Anchors: Device Defender UNAUTHENTICATED check (non-thing admin by proxy), security-rules.md M1.
+//! Anchors: Device Defender UNAUTHENTICATED check (non-thing admin by proxy), docs/security-rules.md M1.
 
 use super::{Context, Finding, Rule};
 use crate::diag::Severity;

@@ -1,7 +1,7 @@
 //! CIP-UNAUTH-003: guest publish, subscribe and receive must not span other identities' topics
 //! (a `*` or `?` that is not after the guest's own identity id) or AWS-reserved `$aws/` topics
 //! (shadows, jobs, rules). Anchors: Device Defender UNAUTHENTICATED check
-//! (ALLOWS_BROAD_ACCESS_TO_IOT_DATA_PLANE_ACTIONS), the Molekule disclosure (security-rules.md §6.5).
+//! (ALLOWS_BROAD_ACCESS_TO_IOT_DATA_PLANE_ACTIONS), the Molekule disclosure (docs/security-rules.md §6.5).
 
 use super::{Context, Finding, Rule, iot_resource};
 use crate::diag::Severity;

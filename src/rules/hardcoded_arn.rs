@@ -1,6 +1,6 @@
 //! CIP-CFN-002: ARNs must use `${AWS::Partition}`, `${AWS::Region}` and `${AWS::AccountId}`, so
 //! one template deploys to every partition, region and account (StackSets, GovCloud, China).
-//! Anchors: cfn-lint I3042, CloudFormation StackSets best practices (aws-facts.md §6.3).
+//! Anchors: cfn-lint I3042, CloudFormation StackSets best practices (docs/aws-facts.md §6.3).
 
 use serde_json::Value;
 

@@ -2,7 +2,7 @@
 //! IoT control-plane actions (AttachPolicy, CreatePolicy, thing management...): IoT intersects
 //! only seven data-plane actions with the IoT policy, so the role alone governs the rest, and a
 //! user could attach any policy to any identity. Anchors: Device Defender
-//! AUTHENTICATED_COGNITO_ROLE_OVERLY_PERMISSIVE_CHECK, incidents in security-rules.md §6.1-6.3,
+//! AUTHENTICATED_COGNITO_ROLE_OVERLY_PERMISSIVE_CHECK, incidents in docs/security-rules.md §6.1–§6.3,
 //! parliament PERMISSIONS_MANAGEMENT_ACTIONS.
 
 use super::{Context, Finding, MQTT_ACTIONS, Rule};

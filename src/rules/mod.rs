@@ -1,6 +1,6 @@
 //! Security rules: checks on the spec and on the template synth built from it. One file per
 //! rule; each has a stable id, a severity, a rationale naming its anchor
-//! (shared/reference/security-rules.md §9 and the tools it cites), and tests that fire and
+//! (docs/security-rules.md §9 and the tools it cites), and tests that fire and
 //! that do not. Errors block synth (exit 1); warnings print. A spec may waive a rule with a
 //! reason (`waivers:`); the reason then also goes into the template's suppression metadata.
 //! Must not: change the template (rules judge; `cfn::build` decides).
@@ -364,13 +364,13 @@ pub static RULES: &[&Rule] = &[
 ];
 
 /// True for `iot:AttachPolicy` and `iot:DetachPolicy`, which have no resource type for a
-/// Cognito identity target and so must be granted on `*` (aws-facts.md §5.2; CIP-ATTACH-004).
+/// Cognito identity target and so must be granted on `*` (docs/aws-facts.md §5.2; CIP-ATTACH-004).
 pub(crate) fn manages_attachments(action: &str) -> bool {
     action.eq_ignore_ascii_case("iot:AttachPolicy")
         || action.eq_ignore_ascii_case("iot:DetachPolicy")
 }
 
-/// Every IoT data-plane action a pool role may hold (security-rules.md M1).
+/// Every IoT data-plane action a pool role may hold (docs/security-rules.md M1).
 pub(crate) const MQTT_ACTIONS: [&str; 4] =
     ["iot:Connect", "iot:Publish", "iot:Subscribe", "iot:Receive"];
 

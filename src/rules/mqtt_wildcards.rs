@@ -2,7 +2,7 @@
 //! a statement meant to cover many topics covers one odd name (and a Deny denies nothing).
 //! cogsynth translates them; this guards the output. Anchors: Device Defender
 //! IOT_POLICY_POTENTIAL_MISCONFIGURATION_CHECK (POLICY_CONTAINS_MQTT_WILDCARDS_IN_DENY_STATEMENT),
-//! security-rules.md M5.
+//! docs/security-rules.md M5.
 
 use super::{Context, Finding, Rule};
 use crate::diag::Severity;

@@ -1,7 +1,7 @@
 //! CIP-CFN-001: inside `Fn::Sub`, a policy variable must be written `${!name}`; unescaped,
 //! CloudFormation reads it as a reference and the template fails to deploy (or, with a matching
 //! name, silently substitutes the wrong thing). Anchors: cfn-lint E1019, CloudFormation
-//! Fn::Sub docs (aws-facts.md §1.11), security-rules.md M10.
+//! Fn::Sub docs (docs/aws-facts.md §1.11), docs/security-rules.md M10.
 
 use serde_json::Value;
 

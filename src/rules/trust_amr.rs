@@ -2,7 +2,7 @@
 //! `ForAnyValue:StringLike cognito-identity.amazonaws.com:amr` = `authenticated` or
 //! `unauthenticated`, matching how the pool's role attachment uses it, and no role may serve both
 //! kinds: otherwise a guest token can assume the signed-in role (classic flow, role confusion).
-//! Anchors: Cognito role trust docs; security-rules.md §6 item 7.
+//! Anchors: Cognito role trust docs; docs/security-rules.md §6.7.
 
 use serde_json::Value;
 

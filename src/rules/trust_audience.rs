@@ -2,7 +2,7 @@
 //! `StringEquals cognito-identity.amazonaws.com:aud` = this template's pool. Without it, any
 //! identity pool in any account can assume the role. Anchors: Cognito role trust docs and best
 //! practices, STS AssumeRoleWithWebIdentity RoleArn note, Access Analyzer "Confirm audience claim
-//! type" (aws-facts.md §2).
+//! type" (docs/aws-facts.md §2).
 
 use serde_json::Value;
 

@@ -2,7 +2,7 @@
 //! `a/*/${sub}` also matches `a/<someone else>/.../${sub}`, reaching into other identities'
 //! subtrees; put wildcards after the identity (`a/${sub}/*`). In specs this is a `+` before
 //! `${identity}`. Anchors: Device Defender compliant examples (wildcards only after the identity
-//! variable), security-rules.md M5.
+//! variable), docs/security-rules.md M5.
 
 use super::guest_reach::spans_identities;
 use super::{Context, Finding, Rule};

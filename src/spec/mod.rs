@@ -273,14 +273,17 @@ pub struct IdentityPool {
     pub unauthenticated: Option<Guests>,
 }
 
-/// A Lambda runtime the attach function may use.
+/// A Lambda runtime the attach function may use: one AWS Lambda supports for production use
+/// (docs/aws-facts.md §1.6). Each has an entry in the schema's enum and a row in the dated table
+/// of `rules::runtime`; a test there holds the three together.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
 pub enum Runtime {
     /// Node.js 22.
-    #[default]
     #[serde(rename = "nodejs22.x")]
     NodeJs22,
-    /// Node.js 24.
+    /// Node.js 24: the default, the newest Node.js LTS runtime Lambda supports (docs/aws-facts.md
+    /// §1.6).
+    #[default]
     #[serde(rename = "nodejs24.x")]
     NodeJs24,
     /// Python 3.11.
@@ -298,6 +301,16 @@ pub enum Runtime {
 }
 
 impl Runtime {
+    /// Every runtime, in the schema's order.
+    pub const ALL: [Runtime; 6] = [
+        Runtime::NodeJs22,
+        Runtime::NodeJs24,
+        Runtime::Python311,
+        Runtime::Python312,
+        Runtime::Python313,
+        Runtime::Python314,
+    ];
+
     /// The identifier Lambda knows.
     pub fn id(self) -> &'static str {
         match self {
