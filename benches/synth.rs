@@ -17,7 +17,8 @@ use cogsynth::cfn::emit::{Format, emit};
 use cogsynth::cli::Cli;
 use cogsynth::compile::compile;
 use cogsynth::diag::has_errors;
-use cogsynth::synth::{EXIT_OK, run};
+use cogsynth::error::EXIT_OK;
+use cogsynth::synth::run;
 use criterion::{
     BatchSize, BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
 };

@@ -2,26 +2,13 @@
 //! build → AWS limits → security rules → expectations. Shared by `synth`, `synth --check` and `simulate`.
 //! Must not: touch the filesystem.
 
-use serde_json::Value;
-
 use crate::cfn::build::build;
-use crate::cfn::model::{Node, Template};
 use crate::diag::{self, Diagnostic};
-use crate::spec::{self, Loaded};
+use crate::spec;
 use crate::{check, expect, limits, rules};
 
-/// A spec that could be built, with its template.
-#[derive(Debug, Clone)]
-pub struct Compiled {
-    /// The spec and its positions.
-    pub loaded: Loaded,
-    /// The template model.
-    pub template: Template,
-    /// The same as one tree, in emission order (what `cfn::emit::emit_node` renders).
-    pub node: Node,
-    /// The same template as JSON, for rules and evaluation.
-    pub json: Value,
-}
+// What `compile` returns is defined with its readers' dependencies in mind (see `compiled`).
+pub use crate::compiled::Compiled;
 
 /// Compiles one spec. Returns the template when the spec is usable (no input errors), together
 /// with every diagnostic: input errors, rule findings, failed expectations.

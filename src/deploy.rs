@@ -14,9 +14,10 @@ use serde_json::Value;
 
 use crate::cli::DeployCommandArgs;
 use crate::diag::io_words;
+use crate::error::{EXIT_INPUT, EXIT_OK};
 use crate::input::{SPEC_MAX_BYTES, read_bounded};
+use crate::layout::display;
 use crate::spec::{self, Spec};
-use crate::synth::{EXIT_INPUT, EXIT_OK, display};
 
 /// Largest template `CreateStack`/`UpdateStack` accept in the request body; above it `deploy`
 /// must upload the template to S3 and aborts without `--s3-bucket` (docs/aws-facts.md §6.1, §6.2).

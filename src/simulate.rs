@@ -8,11 +8,12 @@ use std::path::Path;
 use crate::cli::SimulateArgs;
 use crate::compile::compile;
 use crate::diag::{self, Class, Severity, io_words};
-use crate::expect::{find_role, kind_word};
+use crate::error::{EXIT_FINDINGS, EXIT_INPUT, EXIT_OK};
 use crate::input::{SPEC_MAX_BYTES, read_bounded};
-use crate::policy::doc::role_views;
+use crate::layout::display;
+use crate::policy::doc::{find_role, role_views};
 use crate::policy::eval::{Request, Verb, evaluate};
-use crate::synth::{EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, display};
+use crate::spec::IdentityKind;
 
 /// Runs `synth simulate`; returns the exit code.
 pub fn run(args: &SimulateArgs, cwd: &Path, stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32 {
@@ -56,7 +57,7 @@ pub fn run(args: &SimulateArgs, cwd: &Path, stdout: &mut dyn Write, stderr: &mut
         &views,
         &args.role,
         args.pool.as_deref(),
-        args.kind.map(Into::into),
+        args.kind.map(|k| IdentityKind::from(k).into()),
     ) {
         Ok(v) => v,
         Err(message) => {
@@ -69,7 +70,7 @@ pub fn run(args: &SimulateArgs, cwd: &Path, stdout: &mut dyn Write, stderr: &mut
     let _ = writeln!(
         stdout,
         "{word} {request}\n  as {} identity {} (role {} of identity pool {})",
-        kind_word(view.identities),
+        view.identities.word(),
         args.identity,
         view.role,
         view.pool

@@ -16,16 +16,11 @@ use crate::cfn::stackset;
 use crate::cli::{Cli, Command, DiagFormat, TemplateFormat};
 use crate::compile::compile;
 use crate::diag::{self, Class, Diagnostic, Pos, Severity, io_words};
+use crate::error::{EXIT_FINDINGS, EXIT_INPUT, EXIT_OK};
 use crate::input::{SPEC_MAX_BYTES, read_bounded};
+use crate::layout::display;
 use crate::limits;
 use crate::output::{OutDir, Staged};
-
-/// Exit code: success.
-pub const EXIT_OK: i32 = 0;
-/// Exit code: a rule or expectation failed, or out/ is stale.
-pub const EXIT_FINDINGS: i32 = 1;
-/// Exit code: unusable input (unreadable, malformed, meaningless) or an I/O failure.
-pub const EXIT_INPUT: i32 = 2;
 
 /// A spec that passed every check, with its template text.
 struct Built {
@@ -396,13 +391,6 @@ fn list_specs(dir: &Path) -> io::Result<Vec<String>> {
         .collect();
     names.sort();
     Ok(names)
-}
-
-/// A path as shown to users and written into headers: relative, `/`-separated, no `./`, so
-/// output does not depend on the machine.
-pub fn display(path: &Path) -> String {
-    let s = path.to_string_lossy().replace('\\', "/");
-    s.strip_prefix("./").unwrap_or(&s).to_owned()
 }
 
 fn check_unique_stacks(stacks: &[(String, String, Pos)], diags: &mut Vec<Diagnostic>) {

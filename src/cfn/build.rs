@@ -1,15 +1,15 @@
 //! Spec → template. A pure function: the same spec gives the same template, whatever the order
 //! of keys in the file. Every AWS fact used here cites docs/aws-facts.md.
 
-use crate::check::region_of;
 use crate::lambda::{self, AttachSource};
-use crate::limits;
 use crate::mqtt::{IDENTITY, POLICY_IDENTITY};
+use crate::policy::doc::Identities;
 use crate::policy::{Grants, Statement};
-use crate::spec::{Guests, IdentityPool, Invoke, Spec, UserPool, ValueSource};
+use crate::spec::{Guests, IdentityPool, Invoke, Spec, UserPool, ValueSource, user_pool_region};
 
 use super::ids::{DETACH_FUNCTION, DETACH_FUNCTION_LOGS, DETACH_FUNCTION_ROLE, PoolIds};
 use super::model::{Node, Resource, Template};
+use super::size::{IOT_POLICY_CHARS, document_chars};
 
 /// ARN prefix of IoT resources, from pseudo parameters so one template works in every
 /// partition, region and account (docs/aws-facts.md §3.2).
@@ -119,12 +119,12 @@ fn identity_pool(spec: &Spec, name: &str, pool: &IdentityPool, ids: &PoolIds, t:
     );
 
     let mut roles = vec![(
-        "authenticated".to_owned(),
+        Identities::Authenticated.amr().to_owned(),
         Node::get_att(&ids.authenticated_role, "Arn"),
     )];
     if guests.is_some() {
         roles.push((
-            "unauthenticated".into(),
+            Identities::Unauthenticated.amr().into(),
             Node::get_att(&ids.unauthenticated_role, "Arn"),
         ));
     }
@@ -172,14 +172,19 @@ fn member_role(
         ("Description", Node::s(description)),
         (
             "AssumeRolePolicyDocument",
-            trust(&ids.pool, "authenticated"),
+            trust(&ids.pool, Identities::Authenticated),
         ),
         (
             "Policies",
             Node::list([inline_policy("mqtt-and-attach", statements)]),
         ),
     ]);
-    let note = role_note(name, &pool.authenticated, "authenticated", &member);
+    let note = role_note(
+        name,
+        &pool.authenticated,
+        Identities::Authenticated,
+        &member,
+    );
     t.push(
         &ids.authenticated_role,
         Resource::new("AWS::IAM::Role", properties).with_metadata(Some(note.clone())),
@@ -213,7 +218,7 @@ fn guest_role(spec: &Spec, name: &str, guests: &Guests, ids: &PoolIds, t: &mut T
         ("Description".to_owned(), Node::s(description)),
         (
             "AssumeRolePolicyDocument".into(),
-            trust(&ids.pool, "unauthenticated"),
+            trust(&ids.pool, Identities::Unauthenticated),
         ),
     ];
     if !guest.is_empty() {
@@ -224,7 +229,7 @@ fn guest_role(spec: &Spec, name: &str, guests: &Guests, ids: &PoolIds, t: &mut T
         ));
     }
     let role = Resource::new("AWS::IAM::Role", Node::Map(properties)).with_metadata(Some(
-        role_note(name, &guests.role, "unauthenticated", &guest),
+        role_note(name, &guests.role, Identities::Unauthenticated, &guest),
     ));
     t.push(&ids.unauthenticated_role, role);
 }
@@ -235,16 +240,16 @@ fn iot_documents(statements: &[Statement]) -> Vec<Vec<Node>> {
     // Compact JSON is additive: a document measures its frame, plus per statement its frame and
     // its resources, plus one comma between neighbours. So sizes are summed, not re-serialised
     // (the sum is checked against a full measurement in tests and debug builds).
-    let base = limits::document_chars(&document(Vec::new()));
+    let base = document_chars(&document(Vec::new()));
     let frame = |action: &'static str| {
         let empty = Statement {
             sid: "",
             action,
             resources: Vec::new(),
         };
-        limits::document_chars(&document(iot_statements(&[empty], false))) - base
+        document_chars(&document(iot_statements(&[empty], false))) - base
     };
-    let cost = |r: &str| limits::document_chars(&Node::sub(format!("{IOT_ARN}{}", sub_escape(r))));
+    let cost = |r: &str| document_chars(&Node::sub(format!("{IOT_ARN}{}", sub_escape(r))));
 
     let mut groups: Vec<(Vec<Statement>, usize)> = Vec::new();
     let mut current: Vec<Statement> = Vec::new();
@@ -259,7 +264,7 @@ fn iot_documents(statements: &[Statement]) -> Vec<Vec<Node>> {
             } else {
                 frame + c + usize::from(!current.is_empty())
             };
-            if size + grow > limits::IOT_POLICY_CHARS && !current.is_empty() {
+            if size + grow > IOT_POLICY_CHARS && !current.is_empty() {
                 groups.push((std::mem::take(&mut current), size));
                 size = base;
             }
@@ -284,7 +289,7 @@ fn iot_documents(statements: &[Statement]) -> Vec<Vec<Node>> {
         .map(|(g, size)| {
             let nodes = iot_statements(&g, false);
             debug_assert_eq!(
-                limits::document_chars(&document(nodes.clone())),
+                document_chars(&document(nodes.clone())),
                 size,
                 "summed and measured sizes differ"
             );
@@ -322,7 +327,7 @@ fn provider(up: &UserPool) -> Node {
         (ValueSource::Literal(id), Some(region)) => {
             Node::s(format!("cognito-idp.{region}.amazonaws.com/{id}"))
         }
-        (ValueSource::Literal(id), None) => match region_of(id) {
+        (ValueSource::Literal(id), None) => match user_pool_region(id) {
             Some(region) => Node::s(format!("cognito-idp.{region}.amazonaws.com/{id}")),
             None => Node::sub(format!("cognito-idp.${{AWS::Region}}.amazonaws.com/{id}")),
         },
@@ -366,7 +371,7 @@ fn value(v: &ValueSource) -> Node {
 }
 
 /// Trust pinned to this pool (`aud`) and this kind of identity (`amr`) (docs/aws-facts.md §2.1, §2.3).
-fn trust(pool_id: &str, amr: &str) -> Node {
+fn trust(pool_id: &str, identities: Identities) -> Node {
     document(vec![Node::map([
         ("Effect", Node::s("Allow")),
         (
@@ -383,7 +388,10 @@ fn trust(pool_id: &str, amr: &str) -> Node {
                 ),
                 (
                     "ForAnyValue:StringLike",
-                    Node::map([("cognito-identity.amazonaws.com:amr", Node::s(amr))]),
+                    Node::map([(
+                        "cognito-identity.amazonaws.com:amr",
+                        Node::s(identities.amr()),
+                    )]),
                 ),
             ]),
         ),
@@ -433,11 +441,11 @@ fn sub_escape(resource: &str) -> String {
 
 /// Says which pool, role and kind of identity a role or IoT policy serves, so the template
 /// explains itself, and `simulate` and `diff` can read it back; lists every broadened grant.
-fn role_note(pool: &str, role: &str, identities: &str, g: &Grants) -> Node {
+fn role_note(pool: &str, role: &str, identities: Identities, g: &Grants) -> Node {
     let mut note = vec![
         ("pool".to_owned(), Node::s(pool)),
         ("role".into(), Node::s(role)),
-        ("identities".into(), Node::s(identities)),
+        ("identities".into(), Node::s(identities.amr())),
     ];
     if !g.broadened.is_empty() {
         let notes = g.broadened.iter().map(|b| {

@@ -5,7 +5,6 @@
 
 mod environments;
 mod names;
-pub(crate) use names::region_of;
 mod refs;
 mod text;
 mod topics;

@@ -6,7 +6,7 @@ use crate::cfn::ids::{
     DETACH_FUNCTION, DETACH_FUNCTION_LOGS, DETACH_FUNCTION_ROLE, PoolIds, pascal,
 };
 use crate::diag::Diagnostic;
-use crate::spec::{Loaded, UserPool, ValueSource};
+use crate::spec::{Loaded, UserPool, ValueSource, user_pool_region};
 
 use super::{at, at_key};
 
@@ -14,26 +14,11 @@ use super::{at, at_key};
 /// `[\w+]+` up to 128 characters (Cognito API).
 fn is_user_pool_id(s: &str) -> bool {
     s.split_once('_').is_some_and(|(region, id)| {
-        region_of(s).is_some()
+        user_pool_region(s).is_some()
             && !region.is_empty()
             && !id.is_empty()
             && id.chars().all(|c| c.is_ascii_alphanumeric())
     })
-}
-
-/// The region a literal user pool id names, e.g. `eu-west-1` for `eu-west-1_AbC`.
-pub(crate) fn region_of(user_pool_id: &str) -> Option<&str> {
-    let (region, _) = user_pool_id.split_once('_')?;
-    let parts: Vec<&str> = region.split('-').collect();
-    let ok = parts.len() >= 3
-        && parts[0].len() == 2
-        && parts
-            .iter()
-            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric()))
-        && parts
-            .last()
-            .is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()));
-    ok.then_some(region)
 }
 
 pub(super) fn check(l: &Loaded, out: &mut Vec<Diagnostic>) {
@@ -154,8 +139,8 @@ mod tests {
 
     #[test]
     fn user_pool_ids_carry_their_region() {
-        assert_eq!(region_of("eu-west-1_AbC12"), Some("eu-west-1"));
-        assert_eq!(region_of("us-gov-west-1_x"), Some("us-gov-west-1"));
+        assert_eq!(user_pool_region("eu-west-1_AbC12"), Some("eu-west-1"));
+        assert_eq!(user_pool_region("us-gov-west-1_x"), Some("us-gov-west-1"));
         assert!(is_user_pool_id("us-east-1_AbC12"));
         assert!(!is_user_pool_id("us-east-1AbC12"));
         assert!(!is_user_pool_id("pool_AbC"));

@@ -17,7 +17,7 @@ use super::compare::Template;
 use super::model::Base;
 use crate::diag::io_words;
 use crate::input::{TEMPLATE_MAX_BYTES, read_bounded};
-use crate::synth::display;
+use crate::layout::display;
 
 /// Why a side cannot be read: exit 2.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -153,13 +153,6 @@ pub fn kind_of(change: Change, effect: Effect) -> Kind {
     }
 }
 
-fn identities_word(i: Identities) -> &'static str {
-    match i {
-        Identities::Authenticated => "authenticated",
-        Identities::Unauthenticated => "unauthenticated",
-    }
-}
-
 /// Roles keyed by what identities they serve, not by role name: a renamed role that grants the
 /// same is no permission change for the pool's identities.
 fn views(template: &Value) -> BTreeMap<(String, Identities), RoleView> {
@@ -259,7 +252,7 @@ fn roles(old: &Value, new: &Value) -> Vec<RoleDiff> {
         out.push(RoleDiff {
             pool: key.0.clone(),
             pool_renamed_from,
-            identities: identities_word(key.1),
+            identities: key.1.amr(),
             role: shown.role.clone(),
             renamed_from,
             status,

@@ -61,7 +61,8 @@ use std::io::Write;
 use std::path::Path;
 
 use crate::cli::{DiffArgs, DiffFormat, FailOn};
-use crate::synth::{EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, display};
+use crate::error::{EXIT_FINDINGS, EXIT_INPUT, EXIT_OK};
+use crate::layout::display;
 
 use base::{Side, Unusable};
 use compare::Template;

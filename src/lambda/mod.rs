@@ -14,23 +14,9 @@ use std::sync::OnceLock;
 use minijinja::syntax::SyntaxConfig;
 use minijinja::{Environment, UndefinedBehavior, context};
 
-/// Which language family a Lambda runtime belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Language {
-    /// `nodejs22.x`, `nodejs24.x`: CommonJS `index.js`.
-    NodeJs,
-    /// `python3.x`: `index.py`.
-    Python,
-}
-
-/// How the app calls the attach function.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InvokeMode {
-    /// Lambda `Invoke` with identity-pool credentials: identity from the Lambda context.
-    Direct,
-    /// API Gateway REST API with `AWS_IAM` auth: identity from `requestContext.identity`.
-    ApiGateway,
-}
+// The spec model owns what a runtime is and how the function is invoked; the handler is
+// rendered for them.
+pub use crate::spec::{InvokeMode, Language};
 
 /// What the rendered source may depend on. Runtime values (pool id, policy names, API id) come from
 /// environment variables, never from here, so the code is the same for every deployment.

@@ -6,6 +6,8 @@
 
 use serde_json::Value;
 
+use crate::spec::IdentityKind;
+
 /// Allow or deny.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Effect {
@@ -95,6 +97,42 @@ pub enum Identities {
     Unauthenticated,
 }
 
+impl Identities {
+    /// Both kinds, signed-in first.
+    pub const ALL: [Identities; 2] = [Identities::Authenticated, Identities::Unauthenticated];
+
+    /// Cognito's word for the kind: the `amr` value of its tokens, the key of its role in an
+    /// identity pool's role attachment (docs/aws-facts.md §1.2, §2.1), and synth's metadata note.
+    pub fn amr(self) -> &'static str {
+        match self {
+            Identities::Authenticated => "authenticated",
+            Identities::Unauthenticated => "unauthenticated",
+        }
+    }
+
+    /// The kind from its Cognito word ([`Self::amr`]).
+    pub fn from_amr(word: &str) -> Option<Identities> {
+        Identities::ALL.into_iter().find(|i| i.amr() == word)
+    }
+
+    /// What synth calls the kind when it talks to people: "signed-in" or "guest".
+    pub fn word(self) -> &'static str {
+        match self {
+            Identities::Authenticated => "signed-in",
+            Identities::Unauthenticated => "guest",
+        }
+    }
+}
+
+impl From<IdentityKind> for Identities {
+    fn from(kind: IdentityKind) -> Self {
+        match kind {
+            IdentityKind::SignedIn => Identities::Authenticated,
+            IdentityKind::Guest => Identities::Unauthenticated,
+        }
+    }
+}
+
 /// What one role of one pool may do, as emitted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoleView {
@@ -174,11 +212,7 @@ fn statements(doc: &Value, layer: Layer, resource: &str, policy: &str) -> Vec<St
 
 fn note(resource: &Value) -> Option<(&str, &str, Identities)> {
     let n = resource.get("Metadata")?.get("cogsynth")?;
-    let identities = match n.get("identities")?.as_str()? {
-        "authenticated" => Identities::Authenticated,
-        "unauthenticated" => Identities::Unauthenticated,
-        _ => return None,
-    };
+    let identities = Identities::from_amr(n.get("identities")?.as_str()?)?;
     Some((
         n.get("pool")?.as_str()?,
         n.get("role")?.as_str()?,
@@ -265,4 +299,48 @@ pub fn role_views(template: &Value) -> Vec<RoleView> {
         }
     }
     views
+}
+
+/// The role view an expectation or a simulation is about: the one view of `role`, narrowed by
+/// `pool` and `kind` when given; `Err` says why there is none or which to choose.
+pub fn find_role<'a>(
+    views: &'a [RoleView],
+    role: &str,
+    pool: Option<&str>,
+    kind: Option<Identities>,
+) -> Result<&'a RoleView, String> {
+    let found: Vec<&RoleView> = views
+        .iter()
+        .filter(|v| {
+            v.role == role
+                && pool.is_none_or(|p| v.pool == p)
+                && kind.is_none_or(|k| v.identities == k)
+        })
+        .collect();
+    match found.as_slice() {
+        [one] => Ok(one),
+        [] => match (pool, kind) {
+            (Some(p), Some(k)) => Err(format!(
+                "identity pool `{p}` does not use role `{role}` for {} identities",
+                k.word()
+            )),
+            (Some(p), None) => Err(format!("identity pool `{p}` does not use role `{role}`")),
+            (None, Some(k)) => Err(format!(
+                "no identity pool uses role `{role}` for {} identities",
+                k.word()
+            )),
+            (None, None) => Err(format!("no identity pool uses role `{role}`")),
+        },
+        [a, b] if a.pool == b.pool => Err(format!(
+            "identity pool `{}` uses role `{role}` for both signed-in and guest identities: say which with `as` (signed-in or guest)",
+            a.pool
+        )),
+        many => Err(format!(
+            "role `{role}` is used by several identity pools ({}): say which with `pool`",
+            many.iter()
+                .map(|v| format!("{} as {}", v.pool, v.identities.word()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
 }

@@ -5,7 +5,8 @@
 
 use serde_json::Value;
 
-use super::{Context, Finding, Rule, manages_attachments};
+use super::helpers::manages_attachments;
+use super::{Context, Finding, Rule};
 use crate::diag::Severity;
 
 /// The rule.

@@ -4,7 +4,8 @@
 //! UNAUTHENTICATED_COGNITO_ROLE_OVERLY_PERMISSIVE_CHECK (ALLOWS_ACCESS_TO_IOT_ADMIN_ACTIONS),
 //! docs/security-rules.md M1, M4.
 
-use super::{Context, Finding, MQTT_ACTIONS, Rule};
+use super::helpers::MQTT_ACTIONS;
+use super::{Context, Finding, Rule};
 use crate::diag::Severity;
 use crate::policy::doc::Identities;
 

@@ -3,9 +3,9 @@
 //! (shadows, jobs, rules). Anchors: Device Defender UNAUTHENTICATED check
 //! (ALLOWS_BROAD_ACCESS_TO_IOT_DATA_PLANE_ACTIONS), the Molekule disclosure (docs/security-rules.md §6.5).
 
-use super::{Context, Finding, Rule, iot_resource};
+use super::helpers::{iot_resource, spans_identities};
+use super::{Context, Finding, Rule};
 use crate::diag::Severity;
-use crate::mqtt::POLICY_IDENTITY;
 use crate::policy::doc::Identities;
 
 /// The rule.
@@ -16,13 +16,6 @@ pub(super) static RULE: Rule = Rule {
     rationale: "Guests are strangers: a wildcard topic grant lets them read or write every device's data (Device Defender UNAUTHENTICATED check; Molekule 2026).",
     check,
 };
-
-/// True when `name` has a wildcard that is not after the caller's own identity id.
-pub(super) fn spans_identities(name: &str) -> bool {
-    let before = name.split(POLICY_IDENTITY).next().unwrap_or(name);
-    let has_identity = name.contains(POLICY_IDENTITY);
-    before.contains(['*', '?']) || (!has_identity && name.contains(['*', '?']))
-}
 
 fn check(ctx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();

@@ -4,6 +4,7 @@
 
 use serde_json::Value;
 
+use super::helpers::arn_fields;
 use super::{Context, Finding, Rule};
 use crate::diag::Severity;
 
@@ -18,7 +19,7 @@ pub(super) static RULE: Rule = Rule {
 
 /// True when an ARN text spells its partition, region or account literally.
 fn hard_coded(text: &str) -> bool {
-    let Some(f) = super::arn_fields(text) else {
+    let Some(f) = arn_fields(text) else {
         return false;
     };
     let literal = |p: &str| !p.is_empty() && !p.starts_with("${");

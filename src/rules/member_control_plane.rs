@@ -5,7 +5,8 @@
 //! AUTHENTICATED_COGNITO_ROLE_OVERLY_PERMISSIVE_CHECK, incidents in docs/security-rules.md §6.1–§6.3,
 //! parliament PERMISSIONS_MANAGEMENT_ACTIONS.
 
-use super::{Context, Finding, MQTT_ACTIONS, Rule};
+use super::helpers::MQTT_ACTIONS;
+use super::{Context, Finding, Rule};
 use crate::diag::Severity;
 use crate::policy::doc::Identities;
 

@@ -10,13 +10,15 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::cfn::ids::PoolIds;
-use crate::compile::Compiled;
+use crate::compiled::Compiled;
 use crate::diag::{Class, Diagnostic, Pos, Severity};
 use crate::mqtt::{IDENTITY, POLICY_IDENTITY};
 use crate::policy::Grants;
 use crate::policy::doc::{Effect, Identities, RoleView, Stmt, all_statements, role_views};
 use crate::source::escape_token;
 use crate::spec::schema_suggest;
+
+use helpers::iot_resource;
 
 /// A rule.
 pub struct Rule {
@@ -329,6 +331,7 @@ mod guest_connect;
 mod guest_invoke;
 mod guest_reach;
 mod hardcoded_arn;
+mod helpers;
 mod member_control_plane;
 mod mqtt_wildcards;
 mod runtime;
@@ -363,75 +366,9 @@ pub static RULES: &[&Rule] = &[
     &guest_reach::RULE,
 ];
 
-/// True for `iot:AttachPolicy` and `iot:DetachPolicy`, which have no resource type for a
-/// Cognito identity target and so must be granted on `*` (docs/aws-facts.md §5.2; CIP-ATTACH-004).
-pub(crate) fn manages_attachments(action: &str) -> bool {
-    action.eq_ignore_ascii_case("iot:AttachPolicy")
-        || action.eq_ignore_ascii_case("iot:DetachPolicy")
-}
-
-/// Every IoT data-plane action a pool role may hold (docs/security-rules.md M1).
-pub(crate) const MQTT_ACTIONS: [&str; 4] =
-    ["iot:Connect", "iot:Publish", "iot:Subscribe", "iot:Receive"];
-
-/// The fields of an ARN text: `arn`, partition, service, region, account, resource; a
-/// `${...}` reference counts as one field even though it contains `:` (`${AWS::Region}`).
-pub(crate) fn arn_fields(text: &str) -> Option<Vec<&str>> {
-    let mut fields = Vec::new();
-    let mut start = 0;
-    let mut i = 0;
-    let bytes = text.as_bytes();
-    while i < bytes.len() && fields.len() < 5 {
-        if text[i..].starts_with("${") {
-            i += text[i..].find('}')? + 1;
-            continue;
-        }
-        if bytes[i] == b':' {
-            fields.push(&text[start..i]);
-            start = i + 1;
-        }
-        i += 1;
-    }
-    fields.push(&text[start..]);
-    (fields.len() == 6 && fields[0] == "arn").then_some(fields)
-}
-
-/// The kind and name of an IoT ARN's resource (`topic`, `devices/x`), as `doc` reads it.
-pub(crate) fn iot_resource(arn: &str) -> Option<(&str, &str)> {
-    let f = arn_fields(arn)?;
-    if f[2] != "iot" {
-        return None;
-    }
-    f[5].split_once('/')
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn arn_fields_keep_references_whole() {
-        let f = arn_fields(
-            "arn:${AWS::Partition}:iot:${AWS::Region}:${AWS::AccountId}:topic/a:b/${x:y}",
-        )
-        .unwrap();
-        assert_eq!(
-            f,
-            [
-                "arn",
-                "${AWS::Partition}",
-                "iot",
-                "${AWS::Region}",
-                "${AWS::AccountId}",
-                "topic/a:b/${x:y}"
-            ]
-        );
-        assert_eq!(
-            iot_resource("arn:aws:iot:us-east-1:123456789012:client/x"),
-            Some(("client", "x"))
-        );
-        assert_eq!(iot_resource("*"), None);
-    }
 
     #[test]
     fn civil_dates() {

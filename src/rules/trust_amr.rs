@@ -6,9 +6,10 @@
 
 use serde_json::Value;
 
-use super::trust_audience::cognito_trust;
+use super::helpers::cognito_trust;
 use super::{Context, Finding, Rule};
 use crate::diag::Severity;
+use crate::policy::doc::Identities;
 
 /// The rule.
 pub(super) static RULE: Rule = Rule {
@@ -23,7 +24,7 @@ pub(super) static RULE: Rule = Rule {
 fn attached_as(ctx: &Context<'_>) -> Vec<(String, &'static str)> {
     let mut out = Vec::new();
     for (_, r) in ctx.resources("AWS::Cognito::IdentityPoolRoleAttachment") {
-        for kind in ["authenticated", "unauthenticated"] {
+        for kind in Identities::ALL.map(Identities::amr) {
             if let Some(role) = r
                 .pointer(&format!("/Properties/Roles/{kind}/Fn::GetAtt/0"))
                 .and_then(Value::as_str)
@@ -57,7 +58,7 @@ fn check(ctx: &Context<'_>) -> Vec<Finding> {
             (Some(a), [k]) if a != *k => Some(format!(
                 "role {id} is attached for {k} identities but its trust admits amr `{a}`"
             )),
-            (Some(a), _) if a != "authenticated" && a != "unauthenticated" => {
+            (Some(a), _) if Identities::from_amr(a).is_none() => {
                 Some(format!("role {id} trusts amr `{a}`"))
             }
             _ => None,

@@ -6,6 +6,7 @@
 
 use serde_json::Value;
 
+use super::helpers::cognito_trust;
 use super::{Context, Finding, Rule};
 use crate::diag::Severity;
 
@@ -17,24 +18,6 @@ pub(super) static RULE: Rule = Rule {
     rationale: "Without StringEquals aud = this pool, identities of any identity pool can assume the role (Cognito trust docs; STS AssumeRoleWithWebIdentity; Access Analyzer).",
     check,
 };
-
-/// Roles whose trust has a `Federated: cognito-identity.amazonaws.com` statement.
-pub(super) fn cognito_trust<'a>(ctx: &'a Context<'_>) -> Vec<(&'a str, &'a Value)> {
-    ctx.resources("AWS::IAM::Role")
-        .into_iter()
-        .flat_map(|(id, r)| {
-            r.pointer("/Properties/AssumeRolePolicyDocument/Statement")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter(|s| {
-                    s.pointer("/Principal/Federated").and_then(Value::as_str)
-                        == Some("cognito-identity.amazonaws.com")
-                })
-                .map(move |s| (id, s))
-        })
-        .collect()
-}
 
 fn check(ctx: &Context<'_>) -> Vec<Finding> {
     let pools: Vec<&str> = ctx

@@ -4,7 +4,7 @@
 //! `${identity}`. Anchors: Device Defender compliant examples (wildcards only after the identity
 //! variable), docs/security-rules.md M5.
 
-use super::guest_reach::spans_identities;
+use super::helpers::spans_identities;
 use super::{Context, Finding, Rule};
 use crate::diag::Severity;
 use crate::mqtt::POLICY_IDENTITY;

@@ -11,7 +11,6 @@ use serde::Deserialize;
 pub use schema::{did_you_mean as schema_suggest, schema_json, validate};
 
 use crate::diag::Diagnostic;
-use crate::lambda::{InvokeMode, Language};
 use crate::source::{self, Doc};
 
 /// A spec file, parsed and checked against `schemas/stack.schema.json`.
@@ -249,6 +248,22 @@ pub struct UserPool {
     pub server_side_token_check: Option<bool>,
 }
 
+/// The region a literal user pool id names, e.g. `eu-west-1` for `eu-west-1_AbC`: user pool ids
+/// are `<region>_<id>` (docs/aws-facts.md §1.9).
+pub fn user_pool_region(user_pool_id: &str) -> Option<&str> {
+    let (region, _) = user_pool_id.split_once('_')?;
+    let parts: Vec<&str> = region.split('-').collect();
+    let ok = parts.len() >= 3
+        && parts[0].len() == 2
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric()))
+        && parts
+            .last()
+            .is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()));
+    ok.then_some(region)
+}
+
 /// Guest access, which needs a reason.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -330,6 +345,24 @@ impl Runtime {
             _ => Language::Python,
         }
     }
+}
+
+/// Which language family a Lambda runtime belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Language {
+    /// `nodejs22.x`, `nodejs24.x`: CommonJS `index.js`.
+    NodeJs,
+    /// `python3.x`: `index.py`.
+    Python,
+}
+
+/// How the app calls the attach function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvokeMode {
+    /// Lambda `Invoke` with identity-pool credentials: identity from the Lambda context.
+    Direct,
+    /// API Gateway REST API with `AWS_IAM` auth: identity from `requestContext.identity`.
+    ApiGateway,
 }
 
 /// How the app invokes the attach function, as written in the spec.

@@ -12,6 +12,7 @@ mod diff;
 mod environments;
 mod golden;
 mod harness;
+mod imports;
 mod lambda_runtime;
 mod limits;
 mod props;
