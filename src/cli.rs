@@ -1,4 +1,4 @@
-//! Command-line arguments (clap derive). Parsing only: `synth::run` does the work.
+//! Command-line arguments (clap derive). Parsing only: `commands::run` does the work.
 
 use std::path::PathBuf;
 

@@ -16,9 +16,9 @@ pub fn run(c: &Compiled) -> Vec<Diagnostic> {
     for (i, e) in c.loaded.spec.expect.iter().enumerate() {
         let view = match find_role(&views, &e.role, e.pool.as_deref(), e.kind.map(Into::into)) {
             Ok(v) => v,
-            Err(message) => {
+            Err(none) => {
                 out.push(
-                    Diagnostic::input("spec-expect", file, doc.locate(&format!("/expect/{i}/role")), message)
+                    Diagnostic::input("spec-expect", file, doc.locate(&format!("/expect/{i}/role")), none.to_string())
                         .with_help("expectations name a role that an identity pool uses as `authenticated` or `unauthenticated.role`"),
                 );
                 continue;

@@ -3,14 +3,15 @@
 //!
 //! The pipeline, one module per stage: [`source`] (YAML with positions) → [`spec`] (schema and
 //! typed model) → [`check`] (meaning) → [`policy`] (MQTT grants) → [`cfn`] (template model,
-//! build, emit) → [`output`] (atomic writes, `--check`). [`synth`] drives it for the CLI.
+//! build, emit) → [`output`] (atomic writes, `--check`). [`commands`] runs it for the CLI, one
+//! file per subcommand.
 
 pub mod cfn;
 pub mod check;
 pub mod cli;
+pub mod commands;
 pub mod compile;
 pub mod compiled;
-pub mod deploy;
 pub mod diag;
 pub mod diff;
 pub mod error;
@@ -24,8 +25,6 @@ pub mod output;
 pub mod policy;
 pub mod rules;
 pub mod sarif;
-pub mod simulate;
 pub mod source;
 pub mod spec;
-pub mod synth;
 pub mod text;

@@ -12,9 +12,7 @@ use std::time::Duration;
 
 use similar::TextDiff;
 
-/// Every generated file starts with this (YAML) or carries it (JSON metadata); only such files
-/// are ever removed as orphans.
-const MARKER: &str = "cogsynth";
+use crate::layout;
 
 /// One file synth would write, set against the disk as soon as it is produced, so that only
 /// differences are kept in memory (issue: scale).
@@ -127,7 +125,7 @@ impl OutDir {
         if self.staging.is_some() {
             return Ok(Vec::new());
         }
-        generated_files(&self.dir, |p| !planned.contains(p))
+        layout::generated_files(&self.dir, |p| !planned.contains(p))
     }
 
     /// Sets `content` for `path` (a file in this directory) against the disk: compared
@@ -297,50 +295,6 @@ fn write_temp(path: &Path, content: &str) -> io::Result<tempfile::TempPath> {
     // No fsync: the rename is what makes the write atomic for readers, and out/ can always be
     // regenerated; a sync per file would make a fleet-wide run disk-bound.
     Ok(tmp.into_temp_path())
-}
-
-/// Generated files in `dir` for which `wanted` holds: templates (`*.template.yaml` /
-/// `*.template.json` that carry the marker) and parameter files. Only wanted files are read,
-/// so planned files are not read a second time.
-fn generated_files(dir: &Path, wanted: impl Fn(&Path) -> bool) -> io::Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    let entries = match fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(out),
-        Err(e) => return Err(e),
-    };
-    for entry in entries {
-        let path = entry?.path();
-        if !wanted(&path) {
-            continue;
-        }
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_default();
-        let template = (name.ends_with(".template.yaml") || name.ends_with(".template.json"))
-            && fs::read_to_string(&path).is_ok_and(|t| t.contains(MARKER));
-        if template || (name.ends_with(".parameters.json") && is_parameter_file(&path)) {
-            out.push(path);
-        }
-    }
-    out.sort();
-    Ok(out)
-}
-
-/// A CloudFormation parameter file (`[{"ParameterKey": ..., "ParameterValue": ...}]`), which
-/// has no room for a marker: only such files are ever removed as orphans.
-fn is_parameter_file(path: &Path) -> bool {
-    let Ok(text) = fs::read_to_string(path) else {
-        return false;
-    };
-    serde_json::from_str::<serde_json::Value>(&text).is_ok_and(|v| {
-        v.as_array().is_some_and(|items| {
-            items
-                .iter()
-                .all(|i| i.get("ParameterKey").is_some() && i.get("ParameterValue").is_some())
-        })
-    })
 }
 
 #[cfg(test)]

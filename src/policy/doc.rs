@@ -4,6 +4,8 @@
 //! emitted, not what the spec meant. Roles are found through the `Metadata.cogsynth` note that
 //! `cfn::build` writes on every pool role and IoT policy.
 
+use std::fmt;
+
 use serde_json::Value;
 
 use crate::spec::IdentityKind;
@@ -301,14 +303,75 @@ pub fn role_views(template: &Value) -> Vec<RoleView> {
     views
 }
 
+/// Why [`find_role`] found no single view of a role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NoSingleRole {
+    /// No pool uses the role (in that pool, for that kind, when given).
+    Unused {
+        /// The role asked for.
+        role: String,
+        /// The pool asked for.
+        pool: Option<String>,
+        /// The kind asked for.
+        kind: Option<Identities>,
+    },
+    /// One pool uses the role for both kinds: say which.
+    BothKinds {
+        /// The role asked for.
+        role: String,
+        /// The pool.
+        pool: String,
+    },
+    /// Several pools use the role: say which.
+    SeveralPools {
+        /// The role asked for.
+        role: String,
+        /// Each pool using it, and for which kind.
+        uses: Vec<(String, Identities)>,
+    },
+}
+
+impl fmt::Display for NoSingleRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NoSingleRole::Unused { role, pool, kind } => match (pool, kind) {
+                (Some(p), Some(k)) => write!(
+                    f,
+                    "identity pool `{p}` does not use role `{role}` for {} identities",
+                    k.word()
+                ),
+                (Some(p), None) => write!(f, "identity pool `{p}` does not use role `{role}`"),
+                (None, Some(k)) => write!(
+                    f,
+                    "no identity pool uses role `{role}` for {} identities",
+                    k.word()
+                ),
+                (None, None) => write!(f, "no identity pool uses role `{role}`"),
+            },
+            NoSingleRole::BothKinds { role, pool } => write!(
+                f,
+                "identity pool `{pool}` uses role `{role}` for both signed-in and guest identities: say which with `as` (signed-in or guest)"
+            ),
+            NoSingleRole::SeveralPools { role, uses } => write!(
+                f,
+                "role `{role}` is used by several identity pools ({}): say which with `pool`",
+                uses.iter()
+                    .map(|(pool, kind)| format!("{pool} as {}", kind.word()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
+    }
+}
+
 /// The role view an expectation or a simulation is about: the one view of `role`, narrowed by
-/// `pool` and `kind` when given; `Err` says why there is none or which to choose.
+/// `pool` and `kind` when given.
 pub fn find_role<'a>(
     views: &'a [RoleView],
     role: &str,
     pool: Option<&str>,
     kind: Option<Identities>,
-) -> Result<&'a RoleView, String> {
+) -> Result<&'a RoleView, NoSingleRole> {
     let found: Vec<&RoleView> = views
         .iter()
         .filter(|v| {
@@ -317,30 +380,24 @@ pub fn find_role<'a>(
                 && kind.is_none_or(|k| v.identities == k)
         })
         .collect();
+    let role = role.to_owned();
     match found.as_slice() {
         [one] => Ok(one),
-        [] => match (pool, kind) {
-            (Some(p), Some(k)) => Err(format!(
-                "identity pool `{p}` does not use role `{role}` for {} identities",
-                k.word()
-            )),
-            (Some(p), None) => Err(format!("identity pool `{p}` does not use role `{role}`")),
-            (None, Some(k)) => Err(format!(
-                "no identity pool uses role `{role}` for {} identities",
-                k.word()
-            )),
-            (None, None) => Err(format!("no identity pool uses role `{role}`")),
-        },
-        [a, b] if a.pool == b.pool => Err(format!(
-            "identity pool `{}` uses role `{role}` for both signed-in and guest identities: say which with `as` (signed-in or guest)",
-            a.pool
-        )),
-        many => Err(format!(
-            "role `{role}` is used by several identity pools ({}): say which with `pool`",
-            many.iter()
-                .map(|v| format!("{} as {}", v.pool, v.identities.word()))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
+        [] => Err(NoSingleRole::Unused {
+            role,
+            pool: pool.map(str::to_owned),
+            kind,
+        }),
+        [a, b] if a.pool == b.pool => Err(NoSingleRole::BothKinds {
+            role,
+            pool: a.pool.clone(),
+        }),
+        many => Err(NoSingleRole::SeveralPools {
+            role,
+            uses: many
+                .iter()
+                .map(|v| (v.pool.clone(), v.identities))
+                .collect(),
+        }),
     }
 }

@@ -35,12 +35,12 @@ const STAGES: &[&[&str]] = &[
     &["check", "compiled", "layout"],
     // The judges of a compiled spec.
     &["limits", "rules", "expect"],
-    // One spec through everything; SARIF (it lists the rules); writing out/.
-    &["compile", "sarif", "output"],
-    // Command-line arguments, then the commands, then the application layer.
+    // One spec through everything; SARIF (it lists the rules); writing out/; the two sides of
+    // a permission diff and their comparison.
+    &["compile", "sarif", "output", "diff"],
+    // Command-line arguments, then the commands.
     &["cli"],
-    &["deploy", "diff", "simulate"],
-    &["synth"],
+    &["commands"],
 ];
 
 /// A module path, `["rules", "helpers"]`; the crate root is empty.

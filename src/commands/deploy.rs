@@ -3,6 +3,7 @@
 //! Reads specs and the template; writes nothing but stdout (the command) and stderr (notes on
 //! what the user must fill in). Facts (docs/aws-facts.md §6.1, §6.2): the 51,200-byte inline
 //! template limit; `deploy` flags, capabilities, parameter overrides, empty change sets.
+//! Must not: print an error (it returns it), or name an out/ file itself (`layout` does).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -14,9 +15,9 @@ use serde_json::Value;
 
 use crate::cli::DeployCommandArgs;
 use crate::diag::io_words;
-use crate::error::{EXIT_INPUT, EXIT_OK};
+use crate::error::{Error, Exit};
 use crate::input::{SPEC_MAX_BYTES, read_bounded};
-use crate::layout::display;
+use crate::layout::{self, display};
 use crate::spec::{self, Spec};
 
 /// Largest template `CreateStack`/`UpdateStack` accept in the request body; above it `deploy`
@@ -39,25 +40,27 @@ const IAM_NAMES: [&str; 5] = [
     "InstanceProfileName",
 ];
 
-/// Runs `synth deploy-command`; returns the exit code.
+/// Runs `synth deploy-command`: the command on stdout, notes on stderr.
 pub fn run(
     args: &DeployCommandArgs,
     cwd: &Path,
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
-) -> i32 {
-    match command(args, cwd) {
-        Ok(found) => {
-            let _ = stdout.write_all(found.command.as_bytes());
-            for n in &found.notes {
-                let _ = writeln!(stderr, "synth deploy-command: note: {n}");
-            }
-            EXIT_OK
-        }
-        Err(message) => {
-            let _ = writeln!(stderr, "{message}");
-            EXIT_INPUT
-        }
+) -> Result<Exit, Error> {
+    let found = command(args, cwd)?;
+    let _ = stdout.write_all(found.command.as_bytes());
+    for n in &found.notes {
+        let _ = writeln!(stderr, "synth deploy-command: note: {n}");
+    }
+    Ok(Exit::Ok)
+}
+
+/// An error in what the command line names.
+fn usage(message: String) -> Error {
+    Error::Usage {
+        command: "deploy-command",
+        message,
+        help: None,
     }
 }
 
@@ -70,8 +73,8 @@ pub struct DeployCommand {
     pub notes: Vec<String>,
 }
 
-/// Finds the stack's spec and template and builds the command; `Err` is the message for exit 2.
-pub fn command(args: &DeployCommandArgs, cwd: &Path) -> Result<DeployCommand, String> {
+/// Finds the stack's spec and template and builds the command.
+pub fn command(args: &DeployCommandArgs, cwd: &Path) -> Result<DeployCommand, Error> {
     let (spec, spec_file) = find_spec(&args.stacks, &args.stack, cwd)?;
     let env = match &args.env {
         None => None,
@@ -83,9 +86,9 @@ pub fn command(args: &DeployCommandArgs, cwd: &Path) -> Result<DeployCommand, St
                 } else {
                     known.join(", ")
                 };
-                return Err(format!(
+                return Err(usage(format!(
                     "{spec_file} has no environment `{name}` (environments: {known})"
-                ));
+                )));
             };
             Some((name.as_str(), e))
         }
@@ -121,9 +124,7 @@ pub fn command(args: &DeployCommandArgs, cwd: &Path) -> Result<DeployCommand, St
     let (overrides, missing) = overrides(&spec, env.map(|(_, e)| e));
     if let Some((name, _)) = env {
         // Key=Value pairs work with AWS CLI v1 and v2; only v2 reads a parameter file here.
-        let file = args
-            .out
-            .join(format!("{}.{name}.parameters.json", spec.stack));
+        let file = args.out.join(layout::parameters_name(&spec.stack, name));
         notes.push(format!(
             "with AWS CLI v2 the values can also come from the parameter file: --parameter-overrides file://{}",
             display(&file)
@@ -164,22 +165,15 @@ fn overrides(spec: &Spec, env: Option<&crate::spec::Environment>) -> (Vec<String
 }
 
 /// The spec whose `stack:` is `stack`, and its file as shown.
-fn find_spec(dir: &Path, stack: &str, cwd: &Path) -> Result<(Spec, String), String> {
+fn find_spec(dir: &Path, stack: &str, cwd: &Path) -> Result<(Spec, String), Error> {
     let shown_dir = display(dir);
-    let mut names: Vec<String> = fs::read_dir(cwd.join(dir))
-        .map_err(|e| format!("{shown_dir}: error[io]: cannot read the stacks directory: {e}"))?
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| {
-            let ext = Path::new(n).extension().and_then(|e| e.to_str());
-            !n.starts_with('.')
-                && ext.is_some_and(|e| {
-                    e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml")
-                })
-        })
+    // Regular files only: a spec reached through a symbolic link is not considered.
+    let names: Vec<String> = layout::spec_entries(&cwd.join(dir))
+        .map_err(|e| Error::io(&shown_dir, "cannot read the stacks directory", &e))?
+        .into_iter()
+        .filter(|(_, e)| e.file_type().is_ok_and(|t| t.is_file()))
+        .map(|(name, _)| name)
         .collect();
-    names.sort();
     let mut stacks: BTreeMap<String, Vec<(String, Spec)>> = BTreeMap::new();
     let mut skipped = Vec::new();
     for name in names {
@@ -205,15 +199,14 @@ fn find_spec(dir: &Path, stack: &str, cwd: &Path) -> Result<(Spec, String), Stri
         }
         Some(found) => {
             let files: Vec<&str> = found.iter().map(|(f, _)| f.as_str()).collect();
-            Err(format!(
-                "synth deploy-command: error: stack `{stack}` is defined by several specs: {}",
+            Err(usage(format!(
+                "stack `{stack}` is defined by several specs: {}",
                 files.join(", ")
-            ))
+            )))
         }
         None => {
             let known: Vec<String> = stacks.keys().cloned().collect();
-            let mut message =
-                format!("synth deploy-command: error: no spec in {shown_dir} has `stack: {stack}`");
+            let mut message = format!("no spec in {shown_dir} has `stack: {stack}`");
             if let Some(close) = spec::schema_suggest(stack, &known) {
                 let _ = write!(message, "; did you mean `{close}`?");
             }
@@ -229,35 +222,31 @@ fn find_spec(dir: &Path, stack: &str, cwd: &Path) -> Result<(Spec, String), Stri
                     skipped.join(", ")
                 );
             }
-            Err(message)
+            Err(usage(message))
         }
     }
 }
 
 /// `out/STACK.template.yaml`, or `.json` when only that exists, with its bytes.
-fn find_template(out: &Path, stack: &str, cwd: &Path) -> Result<(PathBuf, Vec<u8>), String> {
-    let yaml = out.join(format!("{stack}.template.yaml"));
-    let json = out.join(format!("{stack}.template.json"));
+fn find_template(out: &Path, stack: &str, cwd: &Path) -> Result<(PathBuf, Vec<u8>), Error> {
+    let [yaml, json] = layout::template_candidates(stack).map(|name| out.join(name));
     for path in [&yaml, &json] {
         match fs::read(cwd.join(path)) {
             Ok(bytes) => return Ok((path.clone(), bytes)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => {
-                return Err(format!(
-                    "{}: error[io]: cannot read the template: {e}",
-                    display(path)
-                ));
-            }
+            Err(e) => return Err(Error::io(display(path), "cannot read the template", &e)),
         }
     }
-    Err(format!(
-        "{}: error[io]: no template for stack `{stack}` (nor {}): run `synth` first",
-        display(&yaml),
-        display(&json)
-    ))
+    Err(Error::Missing {
+        path: display(&yaml),
+        what: format!(
+            "no template for stack `{stack}` (nor {}): run `synth` first",
+            display(&json)
+        ),
+    })
 }
 
-fn parse_template(shown: &str, path: &Path, bytes: &[u8]) -> Result<Value, String> {
+fn parse_template(shown: &str, path: &Path, bytes: &[u8]) -> Result<Value, Error> {
     let is_json = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("json"));
@@ -268,7 +257,10 @@ fn parse_template(shown: &str, path: &Path, bytes: &[u8]) -> Result<Value, Strin
             .map(|d| d.value)
             .map_err(|d| d.message)
     };
-    value.map_err(|why| format!("{shown}: error[template]: cannot read the template: {why}"))
+    value.map_err(|why| Error::Template {
+        place: shown.to_owned(),
+        why: format!("cannot read the template: {why}"),
+    })
 }
 
 /// True when an IAM resource carries a custom name.

@@ -1,6 +1,9 @@
-//! The application layer: finds specs, compiles each (`compile`: load → schema → meaning
-//! checks → build → rules → expectations), emits, then writes or checks out/. The only module besides `output` that
-//! touches the filesystem. All-or-nothing: if any spec has an error, nothing is written.
+//! `synth [SPEC...]` and `synth --check`, the default command: finds specs, compiles each
+//! (`compile`: load → schema → meaning checks → build → limits → rules → expectations), emits,
+//! then writes or checks out/ (names from `layout`, writes through `output`). All-or-nothing: if
+//! any spec has an error, nothing is written. Its report is the diagnostics, in `--format`, and
+//! one line per file.
+//! Must not: print a fatal error (it returns it), or name an out/ file itself.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -13,12 +16,12 @@ use std::thread;
 
 use crate::cfn::emit::{Format, emit, emit_node};
 use crate::cfn::stackset;
-use crate::cli::{Cli, Command, DiagFormat, TemplateFormat};
+use crate::cli::{Cli, DiagFormat, TemplateFormat};
 use crate::compile::compile;
 use crate::diag::{self, Class, Diagnostic, Pos, Severity, io_words};
-use crate::error::{EXIT_FINDINGS, EXIT_INPUT, EXIT_OK};
+use crate::error::{Error, Exit};
 use crate::input::{SPEC_MAX_BYTES, read_bounded};
-use crate::layout::display;
+use crate::layout::{self, display};
 use crate::limits;
 use crate::output::{OutDir, Staged};
 
@@ -29,36 +32,32 @@ struct Built {
     staged: Staged,
 }
 
-/// Runs synth as the command line asked, relative to `cwd`. Returns the exit code.
-pub fn run(cli: &Cli, cwd: &Path, stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32 {
-    match &cli.command {
-        Some(Command::Simulate(args)) => return crate::simulate::run(args, cwd, stdout, stderr),
-        Some(Command::Diff(args)) => return crate::diff::run(args, cwd, stdout, stderr),
-        Some(Command::DeployCommand(args)) => return crate::deploy::run(args, cwd, stdout, stderr),
-        None => {}
-    }
+/// Builds (or with `--check` checks) out/ from the specs the command line names, relative to
+/// `cwd`.
+pub fn run(
+    cli: &Cli,
+    cwd: &Path,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Result<Exit, Error> {
     let named = !cli.specs.is_empty();
     let files = if named {
         cli.specs.clone()
     } else {
-        match list_specs(&cwd.join(&cli.stacks)) {
-            Ok(f) if !f.is_empty() => f.into_iter().map(|f| cli.stacks.join(f)).collect(),
+        match layout::spec_entries(&cwd.join(&cli.stacks)) {
+            Ok(f) if !f.is_empty() => f.into_iter().map(|(f, _)| cli.stacks.join(f)).collect(),
             Ok(_) => {
-                let _ = writeln!(
-                    stderr,
-                    "{}: error[io]: no *.yaml specs found",
-                    display(&cli.stacks)
-                );
-                return EXIT_INPUT;
+                return Err(Error::Missing {
+                    path: display(&cli.stacks),
+                    what: "no *.yaml specs found".to_owned(),
+                });
             }
             Err(e) => {
-                let _ = writeln!(
-                    stderr,
-                    "{}: error[io]: cannot read the stacks directory: {}",
+                return Err(Error::io(
                     display(&cli.stacks),
-                    io_words(&e)
-                );
-                return EXIT_INPUT;
+                    "cannot read the stacks directory",
+                    &e,
+                ));
             }
         }
     };
@@ -69,43 +68,27 @@ pub fn run(cli: &Cli, cwd: &Path, stdout: &mut dyn Write, stderr: &mut dyn Write
     };
     // Writing stages files in out/ as specs finish; directories this run creates go again if
     // it fails, so a failed run leaves no trace.
-    let out_dir = match OutDir::open(&cwd.join(&cli.out), cli.check) {
-        Ok(dir) => dir,
-        Err(e) => {
-            let _ = writeln!(
-                stderr,
-                "{}: error[io]: cannot create the output directory: {}",
-                display(&cli.out),
-                io_words(&e)
-            );
-            return EXIT_INPUT;
-        }
-    };
+    let out_dir = OutDir::open(&cwd.join(&cli.out), cli.check)
+        .map_err(|e| Error::io(display(&cli.out), "cannot create the output directory", &e))?;
     let (built, mut diags, sources) = compile_all(cwd, &files, format, &out_dir);
 
     diag::sort(&mut diags);
     render(&diags, &sources, cli.format, stdout, stderr);
-    let failed = if diags
+    let unusable = diags
         .iter()
-        .any(|d| d.severity == Severity::Error && d.class == Class::Input)
-    {
-        Some(EXIT_INPUT)
-    } else if diag::has_errors(&diags) {
-        Some(EXIT_FINDINGS)
-    } else {
-        None
-    };
-    let built = match (built, failed) {
-        (Ok(built), None) => built,
-        (built, failed) => {
+        .any(|d| d.severity == Severity::Error && d.class == Class::Input);
+    let built = match built {
+        Ok(built) if !diag::has_errors(&diags) => built,
+        built => {
+            let ended = match &built {
+                Err(e) => Err(Error::io_on(display(&cli.out), e)),
+                Ok(_) if unusable => Err(Error::Diagnosed),
+                Ok(_) => Ok(Exit::Findings),
+            };
             // Dropping the staged files deletes them.
-            let io_failed = built.is_err();
-            if let Err(e) = &built {
-                let _ = writeln!(stderr, "{}: error[io]: {}", display(&cli.out), io_words(e));
-            }
             drop(built);
             out_dir.abandon();
-            return failed.unwrap_or(if io_failed { EXIT_INPUT } else { EXIT_OK });
+            return ended;
         }
     };
     if cli.check {
@@ -223,19 +206,16 @@ fn build_one(cwd: &Path, file: &Path, format: Format, out_dir: &OutDir) -> One {
     let source = c.loaded.file.clone();
     let text = emit_node(&c.node, &source, format);
     one.diags.extend(limits::check_text(&c, &text));
-    let mut files = vec![(
-        out_dir.join(format!("{stack}.template.{}", format.extension())),
-        text,
-    )];
+    let mut files = vec![(out_dir.join(layout::template_name(stack, format)), text)];
     for (env_name, env) in &c.loaded.spec.environments {
         files.push((
-            out_dir.join(format!("{stack}.{env_name}.parameters.json")),
+            out_dir.join(layout::parameters_name(stack, env_name)),
             stackset::parameter_file(env),
         ));
     }
     if let Some(set) = stackset::build(&c.loaded.spec) {
         files.push((
-            out_dir.join(format!("{stack}.stackset.template.{}", format.extension())),
+            out_dir.join(layout::stackset_name(stack, format)),
             emit(&set, &source, format),
         ));
     }
@@ -266,16 +246,12 @@ fn check_out(
     orphans: bool,
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
-) -> i32 {
+) -> Result<Exit, Error> {
     let shown = |p: &Path| display(p.strip_prefix(cwd).unwrap_or(p));
     let orphaned = if orphans {
-        match out_dir.orphans(&planned(built)) {
-            Ok(o) => o,
-            Err(e) => {
-                let _ = writeln!(stderr, "{}: error[io]: {}", display(&cli.out), io_words(&e));
-                return EXIT_INPUT;
-            }
-        }
+        out_dir
+            .orphans(&planned(built))
+            .map_err(|e| Error::io_on(display(&cli.out), &e))?
     } else {
         Vec::new()
     };
@@ -311,7 +287,7 @@ fn check_out(
             "synth --check: {} is stale; run `synth` and commit the result",
             display(&cli.out)
         );
-        EXIT_FINDINGS
+        Ok(Exit::Findings)
     } else {
         let _ = writeln!(
             stderr,
@@ -319,7 +295,7 @@ fn check_out(
             built.len(),
             display(&cli.out)
         );
-        EXIT_OK
+        Ok(Exit::Ok)
     }
 }
 
@@ -330,7 +306,7 @@ fn write_out(
     built: Vec<Built>,
     orphans: bool,
     stderr: &mut dyn Write,
-) -> i32 {
+) -> Result<Exit, Error> {
     let shown = |p: &Path| display(p.strip_prefix(cwd).unwrap_or(p));
     // One write to stderr at the end, not one per file.
     let mut report = String::new();
@@ -362,35 +338,9 @@ fn write_out(
         out_dir.commit(pending)?;
         orphaned.iter().try_for_each(fs::remove_file)
     });
-    if let Err(e) = result {
-        let _ = writeln!(
-            stderr,
-            "{}: error[io]: cannot write: {}",
-            display(&cli.out),
-            io_words(&e)
-        );
-        return EXIT_INPUT;
-    }
+    result.map_err(|e| Error::io(display(&cli.out), "cannot write", &e))?;
     let _ = stderr.write_all(report.as_bytes());
-    EXIT_OK
-}
-
-/// `*.yaml` and `*.yml` in `dir`, sorted by name.
-fn list_specs(dir: &Path) -> io::Result<Vec<String>> {
-    let mut names: Vec<String> = fs::read_dir(dir)?
-        .filter_map(Result::ok)
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| {
-            let ext = Path::new(n)
-                .extension()
-                .and_then(|e| e.to_str())
-                .unwrap_or_default()
-                .to_ascii_lowercase();
-            !n.starts_with('.') && (ext == "yaml" || ext == "yml")
-        })
-        .collect();
-    names.sort();
-    Ok(names)
+    Ok(Exit::Ok)
 }
 
 fn check_unique_stacks(stacks: &[(String, String, Pos)], diags: &mut Vec<Diagnostic>) {
