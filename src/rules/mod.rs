@@ -323,6 +323,7 @@ mod attach_api;
 mod attach_target;
 mod attach_wildcard_reason;
 mod classic_flow;
+mod cross_identity;
 mod guest_access;
 mod guest_actions;
 mod guest_connect;
@@ -353,6 +354,7 @@ pub static RULES: &[&Rule] = &[
     &mqtt_wildcards::RULE,
     &arn_kind::RULE,
     &wildcard_before_identity::RULE,
+    &cross_identity::RULE,
     &runtime::RULE,
     &guest_access::RULE,
     &classic_flow::RULE,
