@@ -309,9 +309,14 @@ fn merge(findings: Vec<Finding>) -> Vec<Finding> {
                 None => by_resource.push((resource, vec![statement])),
             }
         }
+        // `topic/a/*`, not the whole ARN: every IoT ARN synth writes has the same prefix.
         let list: Vec<String> = by_resource
             .iter()
-            .map(|(r, s)| format!("`{r}` ({})", s.join("; ")))
+            .map(|(r, s)| {
+                let short = iot_resource(r)
+                    .map_or_else(|| (*r).to_owned(), |(kind, name)| format!("{kind}/{name}"));
+                format!("`{short}` ({})", s.join("; "))
+            })
             .collect();
         f.message = format!("{}: {}", f.message, list.join(", "));
     }

@@ -17,6 +17,7 @@ mod limits;
 mod props;
 mod readme;
 mod resource_schemas;
+mod rule_findings;
 mod sarif;
 mod simulate;
 mod support;
