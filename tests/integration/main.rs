@@ -20,3 +20,4 @@ mod resource_schemas;
 mod sarif;
 mod simulate;
 mod support;
+mod suppressions;
