@@ -129,9 +129,9 @@ pub const ENVIRONMENT_KEY: Decision = Decision {
     rules: &[Rule::Checkov("CKV_AWS_173")],
 };
 
-/// Why the attach function's environment needs no customer managed key: it holds
-/// `IDENTITY_POOL_ID` and `IOT_POLICY_NAMES` only (tested), and Lambda always encrypts
-/// environment variables at rest
+/// Why the attach function's environment needs no customer managed key: it holds ids and names
+/// only (`IDENTITY_POOL_ID`, `IOT_POLICY_NAMES`, behind API Gateway `ATTACH_API_ID`; tested), and
+/// Lambda always encrypts environment variables at rest
 /// (<https://docs.aws.amazon.com/lambda/latest/dg/security-encryption-at-rest.html>).
 pub const ENVIRONMENT_KEY_REASON: &str = "Holds no secret; Lambda encrypts it at rest by default";
 
