@@ -21,3 +21,4 @@ mod rule_findings;
 mod sarif;
 mod simulate;
 mod support;
+mod suppressions;
