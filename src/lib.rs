@@ -6,6 +6,7 @@
 //! build, emit) → [`output`] (atomic writes, `--check`). [`commands`] runs it for the CLI, one
 //! file per subcommand.
 
+pub mod arn;
 pub mod cfn;
 pub mod check;
 pub mod cli;

@@ -1,9 +1,10 @@
 //! Spec → template. A pure function: the same spec gives the same template, whatever the order
 //! of keys in the file. Every AWS fact used here cites docs/aws-facts.md.
 
+use crate::arn::{self, IOT_PREFIX};
 use crate::lambda::{self, AttachSource};
 use crate::mqtt::{IDENTITY, POLICY_IDENTITY};
-use crate::policy::doc::Identities;
+use crate::policy::doc::{AMR_KEY, AUD_KEY, COGNITO_PRINCIPAL, Identities};
 use crate::policy::{Grants, Statement};
 use crate::spec::{Guests, IdentityPool, Invoke, Spec, UserPool, ValueSource, user_pool_region};
 
@@ -11,10 +12,6 @@ use super::ids::{DETACH_FUNCTION, DETACH_FUNCTION_LOGS, DETACH_FUNCTION_ROLE, Po
 use super::model::{Node, Resource, Template};
 use super::size::{IOT_POLICY_CHARS, document_chars};
 use super::suppress::{self, Suppressions};
-
-/// ARN prefix of IoT resources, from pseudo parameters so one template works in every
-/// partition, region and account (docs/aws-facts.md §3.2).
-const IOT_ARN: &str = "arn:${AWS::Partition}:iot:${AWS::Region}:${AWS::AccountId}:";
 
 /// Why the attach function's role has `Resource: "*"` (docs/aws-facts.md §5.2, SAR-IOT).
 pub const ATTACH_WILDCARD_REASON: &str = "iot:AttachPolicy has no resource type for a Cognito identity target (its only resource types are cert and thinggroup), so it cannot be scoped to a policy or identity ARN and needs Resource \"*\". The function attaches only the policy names in its IOT_POLICY_NAMES environment variable, to the caller's own identity id from the invocation context.";
@@ -251,7 +248,7 @@ fn iot_documents(statements: &[Statement]) -> Vec<Vec<Node>> {
         };
         document_chars(&document(iot_statements(&[empty], false))) - base
     };
-    let cost = |r: &str| document_chars(&Node::sub(format!("{IOT_ARN}{}", sub_escape(r))));
+    let cost = |r: &str| document_chars(&Node::sub(format!("{IOT_PREFIX}{}", sub_escape(r))));
 
     let mut groups: Vec<(Vec<Statement>, usize)> = Vec::new();
     let mut current: Vec<Statement> = Vec::new();
@@ -378,22 +375,16 @@ fn trust(pool_id: &str, identities: Identities) -> Node {
         ("Effect", Node::s("Allow")),
         (
             "Principal",
-            Node::map([("Federated", Node::s("cognito-identity.amazonaws.com"))]),
+            Node::map([("Federated", Node::s(COGNITO_PRINCIPAL))]),
         ),
         ("Action", Node::s("sts:AssumeRoleWithWebIdentity")),
         (
             "Condition",
             Node::map([
-                (
-                    "StringEquals",
-                    Node::map([("cognito-identity.amazonaws.com:aud", Node::ref_(pool_id))]),
-                ),
+                ("StringEquals", Node::map([(AUD_KEY, Node::ref_(pool_id))])),
                 (
                     "ForAnyValue:StringLike",
-                    Node::map([(
-                        "cognito-identity.amazonaws.com:amr",
-                        Node::s(identities.amr()),
-                    )]),
+                    Node::map([(AMR_KEY, Node::s(identities.amr()))]),
                 ),
             ]),
         ),
@@ -423,7 +414,7 @@ fn iot_statements(statements: &[Statement], with_sid: bool) -> Vec<Node> {
             let resources = s
                 .resources
                 .iter()
-                .map(|r| Node::sub(format!("{IOT_ARN}{}", sub_escape(r))))
+                .map(|r| Node::sub(format!("{IOT_PREFIX}{}", sub_escape(r))))
                 .collect();
             let mut body = Vec::new();
             if with_sid {
@@ -582,8 +573,8 @@ fn detach_function(spec: &Spec, t: &mut Template) {
     // pool's `<pool>x` policies).
     let own_policies = spec.identity_pools.keys().flat_map(|pool| {
         [
-            Node::sub(format!("{IOT_ARN}policy/${{AWS::StackName}}-{pool}")),
-            Node::sub(format!("{IOT_ARN}policy/${{AWS::StackName}}-{pool}-*")),
+            Node::sub(format!("{IOT_PREFIX}policy/${{AWS::StackName}}-{pool}")),
+            Node::sub(format!("{IOT_PREFIX}policy/${{AWS::StackName}}-{pool}-*")),
         ]
     });
     let list = Node::map([
@@ -674,9 +665,10 @@ fn detach_cleanups(pool: &str, ids: &PoolIds, policies: usize, t: &mut Template)
 
 /// `POST /attach` of the pool's API, any stage, as an `execute-api` ARN (for `Fn::Sub`).
 fn attach_route_arn(ids: &PoolIds) -> String {
-    format!(
-        "arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{{}}}/*/POST/attach",
-        ids.api
+    arn::sub(
+        "execute-api",
+        arn::ACCOUNT,
+        &format!("${{{}}}/*/POST/attach", ids.api),
     )
 }
 
@@ -717,9 +709,14 @@ fn attach_api(pool: &str, ids: &PoolIds, t: &mut Template) {
         ("IntegrationHttpMethod", Node::s("POST")),
         (
             "Uri",
-            Node::sub(format!(
-                "arn:${{AWS::Partition}}:apigateway:${{AWS::Region}}:lambda:path/2015-03-31/functions/${{{}.Arn}}/invocations",
-                ids.function
+            // API Gateway's integration URI names `lambda` where an ARN has its account.
+            Node::sub(arn::sub(
+                "apigateway",
+                "lambda",
+                &format!(
+                    "path/2015-03-31/functions/${{{}.Arn}}/invocations",
+                    ids.function
+                ),
             )),
         ),
     ]);

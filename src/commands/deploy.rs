@@ -18,11 +18,8 @@ use crate::diag::io_words;
 use crate::error::{Error, Exit};
 use crate::input::{SPEC_MAX_BYTES, read_bounded};
 use crate::layout::{self, display};
+use crate::limits::TEMPLATE_BODY_BYTES;
 use crate::spec::{self, Spec};
-
-/// Largest template `CreateStack`/`UpdateStack` accept in the request body; above it `deploy`
-/// must upload the template to S3 and aborts without `--s3-bucket` (docs/aws-facts.md §6.1, §6.2).
-pub const INLINE_TEMPLATE_MAX_BYTES: u64 = 51_200;
 
 /// Stands for a parameter value the spec has no default for.
 pub const PARAMETER_PLACEHOLDER: &str = "REPLACE_ME";
@@ -97,7 +94,7 @@ pub fn command(args: &DeployCommandArgs, cwd: &Path) -> Result<DeployCommand, Er
     let stack_name = spec.stack_name(env.map(|(name, _)| name));
     let (template, bytes) = find_template(&args.out, &args.stack, cwd)?;
     let shown = display(&template);
-    let size = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+    let size = bytes.len();
     let parsed = parse_template(&shown, &template, &bytes)?;
 
     let mut notes = Vec::new();
@@ -115,10 +112,12 @@ pub fn command(args: &DeployCommandArgs, cwd: &Path) -> Result<DeployCommand, Er
         // without changes succeeds on either.
         "--no-fail-on-empty-changeset".to_owned(),
     ];
-    if size > INLINE_TEMPLATE_MAX_BYTES {
+    // Above the inline limit `deploy` must upload the template to S3, and aborts without
+    // `--s3-bucket` (docs/aws-facts.md §6.1, §6.2).
+    if size > TEMPLATE_BODY_BYTES {
         flags.push(format!("--s3-bucket {BUCKET_PLACEHOLDER}"));
         notes.push(format!(
-            "{shown} is {size} bytes, over the {INLINE_TEMPLATE_MAX_BYTES} bytes CloudFormation accepts inline: `deploy` uploads it to S3 first; replace {BUCKET_PLACEHOLDER} with a bucket you can write to"
+            "{shown} is {size} bytes, over the {TEMPLATE_BODY_BYTES} bytes CloudFormation accepts inline: `deploy` uploads it to S3 first; replace {BUCKET_PLACEHOLDER} with a bucket you can write to"
         ));
     }
     let (overrides, missing) = overrides(&spec, env.map(|(_, e)| e));

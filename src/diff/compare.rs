@@ -787,7 +787,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    const ARN: &str = "arn:${AWS::Partition}:iot:${AWS::Region}:${AWS::AccountId}:";
+    use crate::arn::IOT_PREFIX as ARN;
 
     #[test]
     fn an_added_allow_or_a_removed_deny_broadens() {

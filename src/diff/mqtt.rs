@@ -6,6 +6,7 @@
 //! allows, not what the spec meant.
 //! Must not: judge whether a change broadens (that is `compare`).
 
+use crate::arn::Arn;
 use crate::mqtt::{IDENTITY, POLICY_IDENTITY};
 use crate::policy::eval::{Verb, glob};
 
@@ -63,56 +64,24 @@ pub fn translate(action: &str, resource: &str) -> Option<Mqtt> {
     })
 }
 
-/// `arn:<partition>:iot:<region>:<account>:topic/a/b` → `("topic", "a/b")`; `*` → `("*", "*")`.
-/// Colons inside `${...}` (`${AWS::Region}`, the identity variable) do not separate ARN fields.
+/// `arn:<partition>:iot:<region>:<account>:topic/a/b` → `("topic", "a/b")`; `*`, or an IoT
+/// ARN whose resource is `*`, → `("*", "*")`.
 fn split_resource(resource: &str) -> Option<(&str, &str)> {
     if resource == "*" {
         return Some(("*", "*"));
     }
-    let fields = arn_fields(resource);
-    if fields.len() < 6 || fields[0] != "arn" || fields[2] != "iot" {
-        return None;
-    }
-    // The resource part is everything after the fifth separator; it may hold colons itself.
-    let start: usize = fields[..5].iter().map(|f| f.len() + 1).sum();
-    let rest = &resource[start..];
-    if rest == "*" {
+    let arn = Arn::parse(resource).filter(|a| a.service == "iot")?;
+    if arn.resource == "*" {
         return Some(("*", "*"));
     }
-    rest.split_once('/')
-}
-
-/// The `:`-separated fields of an ARN, treating `${...}` as opaque.
-fn arn_fields(arn: &str) -> Vec<&str> {
-    let mut fields = Vec::new();
-    let mut depth = 0usize;
-    let mut start = 0;
-    let bytes = arn.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'$' if bytes.get(i + 1) == Some(&b'{') => {
-                depth += 1;
-                i += 1;
-            }
-            b'}' if depth > 0 => depth -= 1,
-            b':' if depth == 0 => {
-                fields.push(&arn[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    fields.push(&arn[start..]);
-    fields
+    arn.iot_resource()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const ARN: &str = "arn:${AWS::Partition}:iot:${AWS::Region}:${AWS::AccountId}:";
+    use crate::arn::IOT_PREFIX as ARN;
 
     fn text(action: &str, resource: &str) -> Option<String> {
         translate(action, &format!("{ARN}{resource}")).map(|m| m.text())

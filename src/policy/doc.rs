@@ -90,6 +90,14 @@ impl Stmt {
     }
 }
 
+/// The principal an identity-pool role trusts; its condition keys are [`AUD_KEY`] (the pool)
+/// and [`AMR_KEY`] (the kind of identity) (docs/aws-facts.md §2.1).
+pub const COGNITO_PRINCIPAL: &str = "cognito-identity.amazonaws.com";
+/// The trust condition key that holds the identity pool id.
+pub const AUD_KEY: &str = "cognito-identity.amazonaws.com:aud";
+/// The trust condition key that holds the kind of identity ([`Identities::amr`]).
+pub const AMR_KEY: &str = "cognito-identity.amazonaws.com:amr";
+
 /// Which identities a role serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Identities {

@@ -8,11 +8,8 @@
 use std::fmt;
 
 use super::doc::{Effect, Identities, Layer, RoleView, Stmt};
+use crate::arn::IOT_PREFIX;
 use crate::mqtt::POLICY_IDENTITY;
-
-/// ARN prefix of IoT resources as `doc` reads it from a template (pseudo parameters unresolved,
-/// which is fine: a request is built with the same text).
-pub const IOT_ARN_TEXT: &str = "arn:${AWS::Partition}:iot:${AWS::Region}:${AWS::AccountId}:";
 
 /// An MQTT request in spec terms: `publish devices/x/telemetry`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,7 +84,9 @@ impl Request {
     /// The request's IoT action and resource ARN text.
     pub fn action_and_resource(&self) -> (&'static str, String) {
         let (action, kind) = self.verb.action_and_kind();
-        (action, format!("{IOT_ARN_TEXT}{kind}{}", self.target))
+        // As `doc` reads resources from a template: pseudo parameters unresolved, which is
+        // fine, since the policies hold the same text.
+        (action, format!("{IOT_PREFIX}{kind}{}", self.target))
     }
 }
 
@@ -321,14 +320,14 @@ mod tests {
         assert_eq!(r.verb, Verb::Publish);
         assert_eq!(
             r.action_and_resource().1,
-            format!("{IOT_ARN_TEXT}topic/devices/a/b")
+            format!("{IOT_PREFIX}topic/devices/a/b")
         );
         assert_eq!(
             Request::parse("subscribe fleet/#")
                 .unwrap()
                 .action_and_resource()
                 .1,
-            format!("{IOT_ARN_TEXT}topicfilter/fleet/#")
+            format!("{IOT_PREFIX}topicfilter/fleet/#")
         );
         assert!(Request::parse("shout x").is_none());
         assert!(Request::parse("publish").is_none());
@@ -343,7 +342,7 @@ mod tests {
             sid: None,
             effect,
             actions: vec![action.into()],
-            resources: vec![format!("{IOT_ARN_TEXT}{resource}")],
+            resources: vec![format!("{IOT_PREFIX}{resource}")],
         }
     }
 

@@ -3,8 +3,8 @@
 //! client id). Anchors: Device Defender UNAUTHENTICATED check (Connect patterns),
 //! CONFLICTING_CLIENT_IDS_CHECK, docs/security-rules.md M6, M9.
 
-use super::helpers::iot_resource;
 use super::{Context, Finding, Rule};
+use crate::arn::iot_resource;
 use crate::diag::Severity;
 use crate::mqtt::POLICY_IDENTITY;
 use crate::policy::doc::Identities;

@@ -3,8 +3,9 @@
 //! (shadows, jobs, rules). Anchors: Device Defender UNAUTHENTICATED check
 //! (ALLOWS_BROAD_ACCESS_TO_IOT_DATA_PLANE_ACTIONS), the Molekule disclosure (docs/security-rules.md §6.5).
 
-use super::helpers::{iot_resource, spans_identities};
+use super::helpers::spans_identities;
 use super::{Context, Finding, Rule};
+use crate::arn::iot_resource;
 use crate::diag::Severity;
 use crate::policy::doc::Identities;
 

@@ -4,8 +4,8 @@
 
 use serde_json::Value;
 
-use super::helpers::arn_fields;
 use super::{Context, Finding, Rule};
+use crate::arn::Arn;
 use crate::diag::Severity;
 
 /// The rule.
@@ -19,12 +19,12 @@ pub(super) static RULE: Rule = Rule {
 
 /// True when an ARN text spells its partition, region or account literally.
 fn hard_coded(text: &str) -> bool {
-    let Some(f) = arn_fields(text) else {
+    let Some(arn) = Arn::parse(text) else {
         return false;
     };
     let literal = |p: &str| !p.is_empty() && !p.starts_with("${");
-    let account = f[4].len() == 12 && f[4].chars().all(|c| c.is_ascii_digit());
-    literal(f[1]) || literal(f[3]) || account
+    let account = arn.account.len() == 12 && arn.account.chars().all(|c| c.is_ascii_digit());
+    literal(arn.partition) || literal(arn.region) || account
 }
 
 fn walk(v: &Value, hits: &mut Vec<String>) {

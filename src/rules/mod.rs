@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use crate::arn::iot_resource;
 use crate::cfn::ids::PoolIds;
 use crate::compiled::Compiled;
 use crate::diag::{Class, Diagnostic, Pos, Severity};
@@ -17,8 +18,6 @@ use crate::policy::Grants;
 use crate::policy::doc::{Effect, Identities, RoleView, Stmt, all_statements, role_views};
 use crate::source::escape_token;
 use crate::spec::schema_suggest;
-
-use helpers::iot_resource;
 
 /// A rule.
 pub struct Rule {

@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::helpers::cognito_trust;
 use super::{Context, Finding, Rule};
 use crate::diag::Severity;
-use crate::policy::doc::Identities;
+use crate::policy::doc::{AMR_KEY, Identities};
 
 /// The rule.
 pub(super) static RULE: Rule = Rule {
@@ -41,7 +41,7 @@ fn check(ctx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for (id, statement) in cognito_trust(ctx) {
         let amr = statement
-            .pointer("/Condition/ForAnyValue:StringLike/cognito-identity.amazonaws.com:amr")
+            .pointer(&format!("/Condition/ForAnyValue:StringLike/{AMR_KEY}"))
             .and_then(Value::as_str);
         let kinds: Vec<&str> = uses
             .iter()

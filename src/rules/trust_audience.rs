@@ -9,6 +9,7 @@ use serde_json::Value;
 use super::helpers::cognito_trust;
 use super::{Context, Finding, Rule};
 use crate::diag::Severity;
+use crate::policy::doc::AUD_KEY;
 
 /// The rule.
 pub(super) static RULE: Rule = Rule {
@@ -27,7 +28,7 @@ fn check(ctx: &Context<'_>) -> Vec<Finding> {
         .collect();
     let mut out = Vec::new();
     for (id, statement) in cognito_trust(ctx) {
-        let aud = statement.pointer("/Condition/StringEquals/cognito-identity.amazonaws.com:aud");
+        let aud = statement.pointer(&format!("/Condition/StringEquals/{AUD_KEY}"));
         let pinned = aud
             .and_then(|a| a.get("Ref"))
             .and_then(Value::as_str)

@@ -5,8 +5,9 @@
 //! Anchors: Guard IOT_POLICY_WILDCARD_RESOURCE_RULE (cfn_nag W39), Device Defender
 //! IOT_POLICY_OVERLY_PERMISSIVE_CHECK, KICS be5b230d, CKV_AWS_111.
 
-use super::helpers::{iot_resource, manages_attachments};
+use super::helpers::manages_attachments;
 use super::{Context, Finding, Rule};
+use crate::arn::iot_resource;
 use crate::diag::Severity;
 
 /// The rule.
