@@ -71,6 +71,17 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Doc, Diagnostic> {
         )
         .with_help("save the spec as UTF-8")
     })?;
+    // YAML ends a line at a carriage return alone, as at CRLF or LF; terminals, git and the
+    // snippet under a diagnostic do not, so every position after it would name the wrong line.
+    if let Some(at) = lone_carriage_return(bytes) {
+        return Err(Diagnostic::input(
+            "spec-encoding",
+            file,
+            Some(pos_of_byte(bytes, at)),
+            "a carriage return (CR) that does not end a CRLF line ending",
+        )
+        .with_help("save the spec with LF or CRLF line endings"));
+    }
     if text.lines().all(|l| {
         let l = l.trim();
         l.is_empty() || l.starts_with('#')
@@ -157,6 +168,11 @@ fn yaml_message(raw: &str) -> (String, &'static str) {
         first.to_owned(),
         "fix the YAML syntax here or just before it (an unclosed bracket or quote is reported where the parser gives up)",
     )
+}
+
+/// The offset of the first `\r` not followed by `\n`.
+fn lone_carriage_return(bytes: &[u8]) -> Option<usize> {
+    (0..bytes.len()).find(|&i| bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n'))
 }
 
 fn bytecount_newlines(bytes: &[u8]) -> usize {
@@ -373,6 +389,15 @@ mod tests {
         let d = parse_err(b"a: 1\nb: x\xff\n");
         assert_eq!(d.code, "spec-encoding");
         assert_eq!(d.pos, Some(Pos { line: 2, col: 5 }));
+    }
+
+    #[test]
+    fn refuses_a_lone_carriage_return_at_its_position() {
+        let d = parse_err(b"a: 1\r\nb: x\ry\n");
+        assert_eq!(d.code, "spec-encoding");
+        assert_eq!(d.pos, Some(Pos { line: 2, col: 5 }));
+        assert_eq!(parse_err(b"a: 1\r").pos, Some(Pos { line: 1, col: 5 }));
+        assert_eq!(parse_ok("a: 1\r\nb: 2\r\n").value["b"], 2);
     }
 
     #[test]
