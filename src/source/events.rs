@@ -255,20 +255,11 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::source::parse_general;
 
-    /// The fast path, held to the general one: when it reads a document, the general path reads
-    /// the same value with the same positions. Returns whether the fast path read it.
+    /// The fast path, held to the general one (`super::super::fast_path_agrees`). Returns
+    /// whether the fast path read `text`.
     fn agrees(text: &str) -> bool {
-        let Some(fast) = parse(text) else {
-            return false;
-        };
-        let general = parse_general("t.yaml", text)
-            .unwrap_or_else(|d| panic!("only the fast path accepts {text:?}: {}", d.message));
-        assert_eq!(fast.value, general.value, "values of {text:?}");
-        assert_eq!(fast.values, general.values, "value positions of {text:?}");
-        assert_eq!(fast.keys, general.keys, "key positions of {text:?}");
-        true
+        super::super::fast_path_agrees(text).unwrap_or_else(|e| panic!("{e}"))
     }
 
     fn yaml_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {

@@ -98,6 +98,37 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Doc, Diagnostic> {
     parse_general(file, text)
 }
 
+/// The fast path held to the general one (tests and `crate::fuzzing`): when [`events::parse`]
+/// reads `text`, the general path must read the same value with the same value and key
+/// positions. `Ok(true)`: both read it alike; `Ok(false)`: the fast path left it alone;
+/// `Err`: they disagree, in words.
+pub(crate) fn fast_path_agrees(text: &str) -> Result<bool, String> {
+    let Some(fast) = events::parse(text) else {
+        return Ok(false);
+    };
+    let general = parse_general("t.yaml", text)
+        .map_err(|d| format!("only the fast path accepts {text:?}: {}", d.message))?;
+    if fast.value != general.value {
+        return Err(format!(
+            "values of {text:?} differ: fast {:?}, general {:?}",
+            fast.value, general.value
+        ));
+    }
+    if fast.values != general.values {
+        return Err(format!(
+            "value positions of {text:?} differ: fast {:?}, general {:?}",
+            fast.values, general.values
+        ));
+    }
+    if fast.keys != general.keys {
+        return Err(format!(
+            "key positions of {text:?} differ: fast {:?}, general {:?}",
+            fast.keys, general.keys
+        ));
+    }
+    Ok(true)
+}
+
 /// Any YAML, through serde-saphyr: the path for everything [`events::parse`] leaves alone, and
 /// the one that gives the diagnostics.
 fn parse_general(file: &str, text: &str) -> Result<Doc, Diagnostic> {
