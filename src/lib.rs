@@ -13,6 +13,7 @@ pub mod deploy;
 pub mod diag;
 pub mod diff;
 pub mod expect;
+pub mod fuzzing;
 pub mod input;
 pub mod lambda;
 pub mod limits;
