@@ -41,6 +41,8 @@ const STAGES: &[&[&str]] = &[
     // Command-line arguments, then the commands.
     &["cli"],
     &["commands"],
+    // The fuzz targets' bodies run a spec through everything the way `synth` does.
+    &["fuzzing"],
 ];
 
 /// A module path, `["rules", "helpers"]`; the crate root is empty.
