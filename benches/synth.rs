@@ -1,7 +1,7 @@
 //! In-process benchmarks of synth (criterion): one spec through `compile`, one spec through
 //! `compile` and `emit`, and `commands::run` over N = 1, 10 and 100 generated specs, writing out/
 //! and with `--check`. Whole-process figures (start-up, peak memory, N = 1,000) come from
-//! `benches/whole-process.sh`. Run with `cargo bench --bench synth`; sample counts are kept
+//! `benches/whole-process.sh`. Run with `cargo bench --features bench --bench synth`; sample counts are kept
 //! small so the whole run takes about a minute on two cores.
 
 mod generate;
@@ -19,6 +19,7 @@ use cogsynth::commands::{Streams, run};
 use cogsynth::compile::compile;
 use cogsynth::diag::has_errors;
 use cogsynth::error::Exit;
+use cogsynth::style::Paint;
 use criterion::{
     BatchSize, BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
 };
@@ -32,6 +33,8 @@ fn synth(cwd: &Path, args: &[&str]) -> Exit {
     let mut streams = Streams {
         out: &mut io::sink(),
         err: &mut io::sink(),
+        out_paint: Paint::OFF,
+        err_paint: Paint::OFF,
     };
     run(&cli, cwd, &mut streams).unwrap_or_else(|e| panic!("{e}"))
 }

@@ -7,7 +7,15 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Synthesizes CloudFormation for Cognito identity pools, their IAM roles, AWS IoT policies and
 /// the attach function, from the specs in stacks/.
 #[derive(Debug, Parser)]
-#[command(name = "synth", version, about, long_about = None, args_conflicts_with_subcommands = true)]
+#[command(
+    name = "synth",
+    version,
+    about,
+    long_about = None,
+    args_conflicts_with_subcommands = true,
+    after_help = "With no command, synth builds out/ from every spec in stacks/ (or the SPECS named), \
+                  and `synth --check` checks it. Start with `synth init`."
+)]
 pub struct Cli {
     /// A command other than building the templates.
     #[command(subcommand)]
@@ -35,6 +43,30 @@ pub struct Cli {
     /// Diagnostics format.
     #[arg(long, value_enum, default_value_t = DiagFormat::Text)]
     pub format: DiagFormat,
+
+    /// When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never.
+    #[arg(long, value_enum, value_name = "WHEN", global = true, default_value_t = ColorWhen::Auto)]
+    pub color: ColorWhen,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    /// On a terminal, unless `NO_COLOR` is set (`CLICOLOR_FORCE` forces it).
+    Auto,
+    /// Always, even into a pipe or a file.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// The names of the subcommands, as typed (`simulate`, `deploy-command`).
+pub fn subcommand_names() -> Vec<String> {
+    use clap::CommandFactory as _;
+    Cli::command()
+        .get_subcommands()
+        .map(|c| c.get_name().to_owned())
+        .collect()
 }
 
 /// `--template-format`.
@@ -57,15 +89,50 @@ pub enum DiagFormat {
     Sarif,
 }
 
-/// Commands besides the default (build and check templates).
+/// Commands besides the default (build and check templates). Each doc line is the one line
+/// `synth --help` shows for it.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// ALLOW or DENY for one MQTT request of one identity, evaluated on the generated policies.
+    /// Write a commented starter spec to stacks/NAME.yaml, and the schema for editors
+    Init(InitArgs),
+    /// ALLOW or DENY for one MQTT request of one identity, on the generated policies
     Simulate(SimulateArgs),
-    /// Permission diff of the generated templates against a git revision or a directory.
+    /// Permission diff of out/ against a git revision or a directory, for pull requests
     Diff(DiffArgs),
-    /// The exact `aws cloudformation deploy` command for a stack.
+    /// Print the exact `aws cloudformation deploy` command for a stack
     DeployCommand(DeployCommandArgs),
+    /// List the security rules, or explain one: `synth rules CIP-POOL-001`
+    Rules(RulesArgs),
+    /// Print the JSON Schema of a spec, for editors: `synth schema > .cogsynth.schema.json`
+    Schema,
+    /// Print shell completions: `synth completions bash|zsh|fish|powershell`
+    Completions(CompletionsArgs),
+}
+
+/// `synth init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Stack name and file stem (default: the current directory's name, made a valid stack
+    /// name, or `app`).
+    pub name: Option<String>,
+    /// Where the spec goes.
+    #[arg(long, value_name = "DIR", default_value = "stacks")]
+    pub stacks: PathBuf,
+}
+
+/// `synth rules`.
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// A rule id (`CIP-POOL-001`, any case) to explain; none lists every rule.
+    pub id: Option<String>,
+}
+
+/// `synth completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// `--as`: which identities of the pool.
@@ -121,6 +188,9 @@ pub struct DiffArgs {
     /// Where the current templates are.
     #[arg(long, value_name = "DIR", default_value = "out")]
     pub out: PathBuf,
+    /// Where the specs are: out/ must be what they compile to now, or the diff refuses.
+    #[arg(long, value_name = "DIR", default_value = "stacks")]
+    pub stacks: PathBuf,
     /// Output format.
     #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
     pub format: DiffFormat,

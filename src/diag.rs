@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use crate::style::Paint;
 use crate::text;
 
 /// A 1-based line and column in a spec file (columns count characters, not bytes).
@@ -95,27 +96,31 @@ impl Diagnostic {
 
     /// `file:line:col: error[code]: message`, then the source line with a caret, then the help.
     pub fn render(&self, source: Option<&str>) -> String {
+        self.render_with(source, Paint::OFF)
+    }
+
+    /// [`Self::render`], painted when `paint` is on (rustc's colours: the severity red or
+    /// yellow, the location bold, the gutter blue, the help cyan). Painted or not, the text is
+    /// the same once styles are removed.
+    pub fn render_with(&self, source: Option<&str>, paint: Paint) -> String {
         let mut out = String::new();
-        let severity = match self.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
+        let (severity, mark): (&str, fn(Paint, &str) -> String) = match self.severity {
+            Severity::Error => ("error", Paint::error),
+            Severity::Warning => ("warning", Paint::warning),
         };
         // Spec values, file names and source lines are shown with control characters, line
         // separators and bidi controls escaped: a spec must not be able to drive the terminal
         // (ESC sequences), overwrite what was printed (CR) or fake a line of output.
         let file = text::escape(&self.file);
-        match self.pos {
-            Some(p) => {
-                let _ = write!(out, "{file}:{}:{}: ", p.line, p.col);
-            }
-            None => {
-                let _ = write!(out, "{file}: ");
-            }
-        }
+        let place = match self.pos {
+            Some(p) => format!("{file}:{}:{}:", p.line, p.col),
+            None => format!("{file}:"),
+        };
         let _ = writeln!(
             out,
-            "{severity}[{}]: {}",
-            self.code,
+            "{} {} {}",
+            paint.bold(&place),
+            mark(paint, &format!("{severity}[{}]:", self.code)),
             text::escape(&self.message)
         );
         if let (Some(p), Some(source)) = (self.pos, source)
@@ -137,7 +142,13 @@ impl Diagnostic {
                 })
                 .collect();
             let line = text::escape_except(line, &['\t']);
-            let _ = writeln!(out, "{pad} |\n{gutter} | {line}\n{pad} | {caret_pad}^");
+            let bar = paint.gutter("|");
+            let _ = writeln!(
+                out,
+                "{pad} {bar}\n{} {bar} {line}\n{pad} {bar} {caret_pad}{}",
+                paint.gutter(&gutter),
+                mark(paint, "^")
+            );
         }
         if let Some(help) = &self.help {
             let help = text::escape(help);
@@ -146,25 +157,46 @@ impl Diagnostic {
                 (Some(p), Some(_)) => p.line.to_string().len(),
                 _ => 1,
             };
-            let _ = writeln!(out, "{} = help: {help}", " ".repeat(width));
+            let _ = writeln!(
+                out,
+                "{} {} {help}",
+                " ".repeat(width),
+                paint.help("= help:")
+            );
         }
         out
     }
 }
 
-/// An I/O error in a few words, for messages that already name the path.
+/// An I/O error in a few words, for messages that already name the path. tempfile's errors
+/// add the path of its hidden temporary file (`… at path ".synth-x.tmp"`) and keep the kind of
+/// the OS error: they are shown as that OS error, so messages name only the file or directory
+/// the user gave.
 pub fn io_words(e: &std::io::Error) -> String {
+    let shown = e.to_string();
+    let wrapped = e.raw_os_error().is_none() && e.get_ref().is_some();
+    if wrapped && let Some(at) = shown.rfind(" at path \"") {
+        return kind_words(e.kind()).map_or_else(|| shown[..at].to_owned(), str::to_owned);
+    }
     // An error synth made itself says what it means already.
-    if e.raw_os_error().is_none() && e.get_ref().is_some() {
-        return e.to_string();
+    if wrapped {
+        return shown;
     }
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file".to_owned(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
-        std::io::ErrorKind::IsADirectory => "is a directory".to_owned(),
-        std::io::ErrorKind::NotADirectory => "not a directory".to_owned(),
-        _ => e.to_string(),
-    }
+    kind_words(e.kind()).map_or(shown, str::to_owned)
+}
+
+fn kind_words(kind: std::io::ErrorKind) -> Option<&'static str> {
+    use std::io::ErrorKind as K;
+    Some(match kind {
+        K::NotFound => "no such file",
+        K::PermissionDenied => "permission denied",
+        K::IsADirectory => "is a directory",
+        K::NotADirectory => "not a directory",
+        K::ReadOnlyFilesystem => "read-only file system",
+        K::StorageFull => "no space left on the device",
+        K::AlreadyExists => "already exists",
+        _ => return None,
+    })
 }
 
 /// Sorts diagnostics into the order they are printed in, and drops exact duplicates.
@@ -190,6 +222,20 @@ mod tests {
         assert_eq!(io_words(&ours), "a link to nothing");
         let bare = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
         assert_eq!(io_words(&bare), "permission denied");
+        assert_eq!(
+            io_words(&std::io::Error::from_raw_os_error(30)),
+            "read-only file system"
+        );
+    }
+
+    #[test]
+    fn io_words_name_no_temporary_file() {
+        // tempfile wraps the OS error with the path of its hidden temporary file; the message
+        // shows the OS error alone (the caller names the directory the user gave).
+        let dir = tempfile::tempdir().expect("temp dir");
+        let e = tempfile::NamedTempFile::new_in(dir.path().join("gone")).expect_err("no dir");
+        assert!(e.to_string().contains("gone"), "{e}");
+        assert_eq!(io_words(&e), "no such file");
     }
 
     #[test]

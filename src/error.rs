@@ -9,6 +9,8 @@ use std::fmt;
 use std::io;
 
 use crate::diag::{Diagnostic, io_words};
+use crate::style::Paint;
+use crate::text;
 
 /// The exit code of a run (README "The command line").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +45,8 @@ pub enum Error {
         doing: Option<String>,
         /// What went wrong, in words ([`io_words`] for an I/O error).
         why: String,
+        /// What to do about it.
+        help: Option<String>,
     },
     /// A file or directory holds nothing synth can use: `<path>: error[io]: <what>`.
     Missing {
@@ -85,6 +89,27 @@ pub enum Error {
         /// The spec's text.
         source: String,
     },
+    /// A word on the command line is neither a subcommand nor a file, and is close to a
+    /// subcommand's name (`synth dif`): `synth: error: unrecognized subcommand 'dif'`.
+    UnknownCommand {
+        /// The word as typed.
+        word: String,
+        /// The subcommand it is close to.
+        suggestion: String,
+    },
+    /// The templates in a directory are not what the specs compile to now, so a command that
+    /// describes them would describe something stale: `<dir>: error[stale]: …`, one line per
+    /// file.
+    Stale {
+        /// The directory, as shown.
+        dir: String,
+        /// What it was compared with (the stacks directory, as shown).
+        specs: String,
+        /// Each file that differs, and how (`stale`, `missing`, `orphaned`).
+        files: Vec<(String, String)>,
+        /// What to do.
+        help: String,
+    },
     /// The specs cannot be used, and the command has already printed why, as its report, in the
     /// format the user asked for (`--format json` or `sarif` on stdout). Nothing more to print.
     Diagnosed,
@@ -97,6 +122,7 @@ impl Error {
             path: path.into(),
             doing: Some(doing.into()),
             why: io_words(e),
+            help: None,
         }
     }
 
@@ -106,7 +132,25 @@ impl Error {
             path: path.into(),
             doing: None,
             why: io_words(e),
+            help: None,
         }
+    }
+
+    /// Adds what to do to an I/O error; other errors are returned as they are.
+    #[must_use]
+    pub fn with_help(mut self, what: impl Into<String>) -> Error {
+        if let Error::Io { help, .. } = &mut self {
+            *help = Some(what.into());
+        }
+        self
+    }
+
+    /// The error as `main` prints it, painted when `paint` is on (the word `error` red, a
+    /// spec's diagnostics as `synth` shows them). `Display` is the same text unpainted.
+    pub fn render(&self, paint: Paint) -> String {
+        let mut out = String::new();
+        let _ = self.write(&mut out, paint);
+        out
     }
 
     /// The exit code.
@@ -117,20 +161,32 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write(f, Paint::OFF)
+    }
+}
+
+impl Error {
+    fn write(&self, f: &mut dyn fmt::Write, paint: Paint) -> fmt::Result {
+        let error = |kind: &str| paint.error(&format!("error{kind}:"));
         let help = match self {
-            Error::Io { path, doing, why } => {
+            Error::Io {
+                path,
+                doing,
+                why,
+                help,
+            } => {
                 match doing {
-                    Some(doing) => writeln!(f, "{path}: error[io]: {doing}: {why}")?,
-                    None => writeln!(f, "{path}: error[io]: {why}")?,
+                    Some(doing) => writeln!(f, "{path}: {} {doing}: {why}", error("[io]"))?,
+                    None => writeln!(f, "{path}: {} {why}", error("[io]"))?,
                 }
-                None
+                help.as_deref()
             }
             Error::Missing { path, what } => {
-                writeln!(f, "{path}: error[io]: {what}")?;
+                writeln!(f, "{path}: {} {what}", error("[io]"))?;
                 None
             }
             Error::Template { place, why } => {
-                writeln!(f, "{place}: error[template]: {why}")?;
+                writeln!(f, "{place}: {} {why}", error("[template]"))?;
                 None
             }
             Error::Usage {
@@ -138,7 +194,7 @@ impl fmt::Display for Error {
                 message,
                 help,
             } => {
-                writeln!(f, "synth {command}: error: {message}")?;
+                writeln!(f, "synth {command}: {} {message}", error(""))?;
                 help.as_deref()
             }
             Error::Git {
@@ -147,22 +203,53 @@ impl fmt::Display for Error {
                 help,
             } => {
                 let place = place.as_deref().unwrap_or("synth diff");
-                writeln!(f, "{place}: error: {message}")?;
+                writeln!(f, "{place}: {} {message}", error(""))?;
                 help.as_deref()
+            }
+            Error::UnknownCommand { word, suggestion } => {
+                writeln!(
+                    f,
+                    "synth: {} unrecognized subcommand '{}'",
+                    error(""),
+                    text::escape(word)
+                )?;
+                writeln!(
+                    f,
+                    "  {} did you mean '{suggestion}'? (`synth --help` lists every subcommand; a spec is a file, and there is none named '{}')",
+                    paint.help("= help:"),
+                    text::escape(word)
+                )?;
+                None
+            }
+            Error::Stale {
+                dir,
+                specs,
+                files,
+                help,
+            } => {
+                writeln!(
+                    f,
+                    "{dir}: {} {dir} is not what the specs in {specs} compile to now:",
+                    error("[stale]")
+                )?;
+                for (file, how) in files {
+                    writeln!(f, "  {file}: {how}")?;
+                }
+                Some(help.as_str())
             }
             Error::Spec {
                 diagnostics,
                 source,
             } => {
                 for d in diagnostics {
-                    f.write_str(&d.render(Some(source)))?;
+                    f.write_str(&d.render_with(Some(source), paint))?;
                 }
                 None
             }
             Error::Diagnosed => None,
         };
         match help {
-            Some(help) => writeln!(f, "  = help: {help}"),
+            Some(help) => writeln!(f, "  {} {help}", paint.help("= help:")),
             None => Ok(()),
         }
     }

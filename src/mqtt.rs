@@ -147,6 +147,75 @@ pub fn check(text: &str, kind: Kind) -> Result<(), TopicError> {
     Ok(())
 }
 
+/// Checks the target of one concrete request as a client would send it (`synth simulate`), not
+/// a spec's grant: a topic name (publish, receive) holds no wildcard, since MQTT reserves `+` and
+/// `#` for filters (MQTT 3.1.1 section 4.7.1); a filter (subscribe) has `#` last and alone in its
+/// level and `+` alone in its level; neither is empty or passes IoT's size limits
+/// (docs/aws-facts.md §3.5). Anything else a client may send (any character, `*`, a `$aws/`
+/// topic) is left to the policies to allow or deny.
+pub fn check_request(text: &str, kind: Kind) -> Result<(), TopicError> {
+    if text.is_empty() {
+        return Err(err("empty", "name a client id, a topic or a topic filter"));
+    }
+    match kind {
+        Kind::ClientId => {
+            if text.len() > CLIENT_ID_MAX_BYTES {
+                return Err(err(
+                    format!(
+                        "client id has {} bytes; IoT allows {CLIENT_ID_MAX_BYTES}",
+                        text.len()
+                    ),
+                    "shorten it",
+                ));
+            }
+            return Ok(());
+        }
+        Kind::Topic => {
+            if let Some(c) = text.chars().find(|c| matches!(c, '+' | '#')) {
+                return Err(err(
+                    format!("a topic name cannot hold `{c}`: that is a topic filter"),
+                    "publish and receive name one topic (MQTT 3.1.1 section 4.7.1 reserves `+` and `#` for filters); to test a filter, use subscribe",
+                ));
+            }
+        }
+        Kind::Filter => {
+            let levels: Vec<&str> = text.split('/').collect();
+            for (i, level) in levels.iter().enumerate() {
+                if level.contains('#') && (*level != "#" || i + 1 != levels.len()) {
+                    return Err(err(
+                        "`#` must be the last level and alone in it",
+                        "write `a/b/#`, not `a/#/b` or `a/b#`",
+                    ));
+                }
+                if level.contains('+') && *level != "+" {
+                    return Err(err(
+                        "`+` must be alone in its level",
+                        "write `a/+/c`, not `a/b+/c`",
+                    ));
+                }
+            }
+        }
+    }
+    if text.len() > TOPIC_MAX_BYTES {
+        return Err(err(
+            format!("has {} bytes; IoT allows {TOPIC_MAX_BYTES}", text.len()),
+            "shorten the topic",
+        ));
+    }
+    let counted = strip_rules_prefix(text).matches('/').count();
+    if counted > TOPIC_MAX_SLASHES {
+        return Err(err(
+            format!(
+                "has {} levels; IoT allows {} (at most {TOPIC_MAX_SLASHES} `/`)",
+                counted + 1,
+                TOPIC_MAX_SLASHES + 1
+            ),
+            "use fewer topic levels",
+        ));
+    }
+    Ok(())
+}
+
 /// True for a character a topic or client id may hold: one an IAM policy document can carry
 /// (tab, LF, CR and U+0020-U+00FF; IAM quotas, docs/aws-facts.md §7) that is not a control
 /// character (MQTT 3.1.1 section 1.5.3 forbids U+0000 and advises against U+0001-U+001F and
@@ -246,6 +315,43 @@ mod tests {
 
     fn bad(text: &str, kind: Kind) -> String {
         check(text, kind).expect_err(text).message
+    }
+
+    #[test]
+    fn requests_name_a_topic_or_a_well_formed_filter() {
+        for (text, kind) in [
+            ("a/b", Kind::Topic),
+            ("a/*", Kind::Topic),
+            ("$aws/things/x/shadow/update", Kind::Topic),
+            ("a/#", Kind::Filter),
+            ("+/b/#", Kind::Filter),
+            ("#", Kind::Filter),
+            ("a+b", Kind::ClientId),
+        ] {
+            assert_eq!(check_request(text, kind), Ok(()), "{text}");
+        }
+        let refused = |text: &str, kind| check_request(text, kind).expect_err(text).message;
+        assert_eq!(
+            refused("a/#", Kind::Topic),
+            "a topic name cannot hold `#`: that is a topic filter"
+        );
+        assert_eq!(
+            refused("a/+/c", Kind::Topic),
+            "a topic name cannot hold `+`: that is a topic filter"
+        );
+        assert_eq!(
+            refused("a/#/x", Kind::Filter),
+            "`#` must be the last level and alone in it"
+        );
+        assert_eq!(
+            refused("a/b+", Kind::Filter),
+            "`+` must be alone in its level"
+        );
+        assert_eq!(refused("", Kind::ClientId), "empty");
+        assert_eq!(
+            refused("a/b/c/d/e/f/g/h/i", Kind::Topic),
+            "has 9 levels; IoT allows 8 (at most 7 `/`)"
+        );
     }
 
     #[test]

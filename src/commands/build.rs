@@ -14,16 +14,17 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 
-use crate::cfn::emit::{Format, emit, emit_node};
-use crate::cfn::stackset;
-use crate::cli::{Cli, DiagFormat, TemplateFormat};
-use crate::compile::{Compiled, compile};
+use super::Streams;
+use crate::cfn::emit::Format;
+use crate::cli::{Cli, DiagFormat, TemplateFormat, subcommand_names};
+use crate::compile::compile;
 use crate::diag::{self, Class, Diagnostic, Pos, Severity, io_words};
 use crate::error::{Error, Exit};
+use crate::generate::emit_files;
 use crate::input::{SPEC_MAX_BYTES, read_bounded};
 use crate::layout::{self, display};
-use crate::limits;
 use crate::output::{OutDir, Staged};
+use crate::spec::schema_suggest as did_you_mean;
 
 /// A spec that passed every check, with its template text.
 struct Built {
@@ -34,22 +35,21 @@ struct Built {
 
 /// Builds (or with `--check` checks) out/ from the specs the command line names, relative to
 /// `cwd`.
-pub fn run(
-    cli: &Cli,
-    cwd: &Path,
-    stdout: &mut dyn Write,
-    stderr: &mut dyn Write,
-) -> Result<Exit, Error> {
+pub fn run(cli: &Cli, cwd: &Path, io: &mut Streams<'_>) -> Result<Exit, Error> {
     let named = !cli.specs.is_empty();
     let files = if named {
+        for spec in &cli.specs {
+            mistyped_command(cwd, spec)?;
+        }
         cli.specs.clone()
     } else {
+        let start = "run `synth init` to write a starter spec there, or name spec files";
         match layout::spec_entries(&cwd.join(&cli.stacks)) {
             Ok(f) if !f.is_empty() => f.into_iter().map(|(f, _)| cli.stacks.join(f)).collect(),
             Ok(_) => {
                 return Err(Error::Missing {
                     path: display(&cli.stacks),
-                    what: "no *.yaml specs found".to_owned(),
+                    what: format!("no *.yaml specs found; {start}"),
                 });
             }
             Err(e) => {
@@ -57,7 +57,8 @@ pub fn run(
                     display(&cli.stacks),
                     "cannot read the stacks directory",
                     &e,
-                ));
+                )
+                .with_help(start));
             }
         }
     };
@@ -68,12 +69,19 @@ pub fn run(
     };
     // Writing stages files in out/ as specs finish; directories this run creates go again if
     // it fails, so a failed run leaves no trace.
-    let out_dir = OutDir::open(&cwd.join(&cli.out), cli.check)
-        .map_err(|e| Error::io(display(&cli.out), "cannot create the output directory", &e))?;
-    let (built, mut diags, sources) = compile_all(cwd, &files, format, &out_dir);
+    let out_dir = OutDir::open(&cwd.join(&cli.out), cli.check).map_err(|e| {
+        Error::io(display(&cli.out), "cannot create the output directory", &e)
+            .with_help(out_help(cli, &e))
+    })?;
+    let All {
+        built,
+        mut diags,
+        sources,
+        stats,
+    } = compile_all(cwd, &files, format, &out_dir);
 
     diag::sort(&mut diags);
-    render(&diags, &sources, cli.format, stdout, stderr);
+    render(&diags, &sources, cli.format, io);
     let unusable = diags
         .iter()
         .any(|d| d.severity == Severity::Error && d.class == Class::Input);
@@ -81,7 +89,10 @@ pub fn run(
         Ok(built) if !diag::has_errors(&diags) => built,
         built => {
             let ended = match &built {
-                Err(e) => Err(Error::io_on(display(&cli.out), e)),
+                Err(e) => Err(
+                    Error::io(display(&cli.out), "cannot write the templates", e)
+                        .with_help(out_help(cli, e)),
+                ),
                 Ok(_) if unusable => Err(Error::Diagnosed),
                 Ok(_) => Ok(Exit::Findings),
             };
@@ -91,26 +102,137 @@ pub fn run(
             return ended;
         }
     };
+    let mut tally = Tally {
+        files: built.len(),
+        written: built
+            .iter()
+            .filter(|b| matches!(b.staged, Staged::Pending(_) | Staged::New))
+            .count(),
+        removed: 0,
+        warnings: diags.len(),
+    };
     if cli.check {
-        check_out(cli, cwd, &out_dir, &built, !named, stdout, stderr)
+        let exit = check_out(cli, cwd, &out_dir, &built, !named, io)?;
+        Ok(summary(cli, exit, &tally, &stats, io))
     } else {
-        write_out(cli, cwd, out_dir, built, !named, stderr)
+        tally.removed = write_out(cli, cwd, out_dir, built, !named, io.err)?;
+        Ok(summary(cli, Exit::Ok, &tally, &stats, io))
     }
+}
+
+/// What a passing run did, for its summary.
+struct Tally {
+    files: usize,
+    written: usize,
+    removed: usize,
+    warnings: usize,
+}
+
+/// `synth dif`: a word that is no file, written like a subcommand's name (no extension, no
+/// directory) and close to one, is a mistyped subcommand, not a spec.
+fn mistyped_command(cwd: &Path, spec: &Path) -> Result<(), Error> {
+    let word = spec.to_string_lossy();
+    if spec.components().count() != 1 || spec.extension().is_some() || cwd.join(spec).exists() {
+        return Ok(());
+    }
+    let names = subcommand_names();
+    match did_you_mean(&word, &names) {
+        Some(name) => Err(Error::UnknownCommand {
+            word: word.into_owned(),
+            suggestion: name.to_owned(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// What to do when out/ cannot be written.
+fn out_help(cli: &Cli, e: &io::Error) -> String {
+    let out = display(&cli.out);
+    match e.kind() {
+        io::ErrorKind::PermissionDenied | io::ErrorKind::ReadOnlyFilesystem => format!(
+            "synth writes the templates into {out}: make it writable, or write elsewhere with `--out DIR`"
+        ),
+        io::ErrorKind::NotADirectory | io::ErrorKind::AlreadyExists => format!(
+            "{out} must be a directory (or not exist yet): move the file away, or write elsewhere with `--out DIR`"
+        ),
+        io::ErrorKind::NotFound => format!(
+            "{out} (or a directory above it) is a symbolic link to nothing: fix the link, or write elsewhere with `--out DIR`"
+        ),
+        io::ErrorKind::StorageFull => {
+            format!("free some space for {out}, or write elsewhere with `--out DIR`")
+        }
+        _ => format!("check that {out} is a directory synth can write, or pass `--out DIR`"),
+    }
+}
+
+/// The closing lines of a passing run: what it proved. Stacks, files (written, unchanged,
+/// removed; or up to date), warnings, and the `expect:` requests that passed per stack.
+fn summary(
+    cli: &Cli,
+    exit: Exit,
+    tally: &Tally,
+    stats: &[(String, usize)],
+    io: &mut Streams<'_>,
+) -> Exit {
+    if exit != Exit::Ok {
+        return exit;
+    }
+    let who = if cli.check { "synth --check" } else { "synth" };
+    let out = display(&cli.out);
+    let plural =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let stacks = plural(stats.len(), "stack", "stacks");
+    let files = plural(tally.files, "file", "files");
+    let warned = if tally.warnings == 0 {
+        String::new()
+    } else {
+        format!(", {}", plural(tally.warnings, "warning", "warnings"))
+    };
+    let files_line = if cli.check {
+        format!("{files} in {out} up to date")
+    } else {
+        let mut line = format!(
+            "{files} in {out}: {} written, {} unchanged",
+            tally.written,
+            tally.files - tally.written
+        );
+        if tally.removed > 0 {
+            let _ = write!(line, ", {} orphaned removed", tally.removed);
+        }
+        line
+    };
+    let ok = io.err_paint.ok("ok");
+    let _ = writeln!(io.err, "{who}: {ok}: {stacks}, {files_line}{warned}");
+    let passed: usize = stats.iter().map(|(_, n)| n).sum();
+    let with: Vec<String> = stats
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(stack, n)| format!("{stack} {n}"))
+        .collect();
+    let without: Vec<&str> = stats
+        .iter()
+        .filter(|(_, n)| *n == 0)
+        .map(|(stack, _)| stack.as_str())
+        .collect();
+    let mut line = format!(
+        "{who}: expect: {} passed",
+        plural(passed, "request", "requests")
+    );
+    if !with.is_empty() {
+        let _ = write!(line, " ({})", with.join(", "));
+    }
+    if !without.is_empty() {
+        let _ = write!(line, "; no `expect:` in {}", without.join(", "));
+    }
+    let _ = writeln!(io.err, "{line}");
+    exit
 }
 
 /// Reads, compiles and emits every file, on every core; one spec's compiled model is dropped
 /// as soon as its files are emitted. Returns the files to write in spec order, every
-/// diagnostic, and the source texts (for snippets).
-fn compile_all(
-    cwd: &Path,
-    files: &[PathBuf],
-    format: Format,
-    out_dir: &OutDir,
-) -> (
-    io::Result<Vec<Built>>,
-    Vec<Diagnostic>,
-    BTreeMap<String, String>,
-) {
+/// diagnostic, the source texts (for snippets), and per stack the number of `expect:`
+/// requests it proved.
+fn compile_all(cwd: &Path, files: &[PathBuf], format: Format, out_dir: &OutDir) -> All {
     // Specs are independent: compile them on every core, then put the results back in file
     // order, so nothing depends on which thread took which spec.
     let next = AtomicUsize::new(0);
@@ -142,6 +264,7 @@ fn compile_all(
     let mut sources = BTreeMap::new();
     let mut built = Vec::new();
     let mut stacks = Vec::new();
+    let mut stats = Vec::new();
     let mut io_error = None;
     for one in results {
         // Source texts are kept only to show snippets of diagnostics.
@@ -149,7 +272,8 @@ fn compile_all(
             sources.insert(one.shown.clone(), text);
         }
         diags.extend(one.diags);
-        if let Some((stack, pos)) = one.stack {
+        if let Some((stack, pos, requests)) = one.stack {
+            stats.push((stack.clone(), requests));
             stacks.push((stack, one.shown, pos));
         }
         match one.built {
@@ -158,7 +282,24 @@ fn compile_all(
         }
     }
     check_unique_stacks(&stacks, &mut diags);
-    (io_error.map_or(Ok(built), Err), diags, sources)
+    All {
+        built: io_error.map_or(Ok(built), Err),
+        diags,
+        sources,
+        stats,
+    }
+}
+
+/// What [`compile_all`] gives.
+struct All {
+    /// The files to write, in spec order (or the first I/O error staging them).
+    built: io::Result<Vec<Built>>,
+    /// Every diagnostic.
+    diags: Vec<Diagnostic>,
+    /// The source texts of specs with diagnostics, for snippets.
+    sources: BTreeMap<String, String>,
+    /// Per stack, the number of `expect:` requests it proved.
+    stats: Vec<(String, usize)>,
 }
 
 /// What one spec gives.
@@ -166,7 +307,8 @@ struct One {
     index: usize,
     shown: String,
     source: Option<String>,
-    stack: Option<(String, Pos)>,
+    /// The stack name, where the spec names it, and how many `expect:` requests it has.
+    stack: Option<(String, Pos, usize)>,
     built: io::Result<Vec<Built>>,
     diags: Vec<Diagnostic>,
 }
@@ -184,6 +326,13 @@ fn build_one(cwd: &Path, file: &Path, format: Format, out_dir: &OutDir) -> One {
     let bytes = match read_bounded(&cwd.join(file), SPEC_MAX_BYTES) {
         Ok(b) => b,
         Err(e) => {
+            let help = if cwd.join(file).is_dir() {
+                format!(
+                    "a spec is a file; to build every *.yaml in a directory: synth --stacks {shown}"
+                )
+            } else {
+                "check the path; with no arguments synth builds every *.yaml in stacks/".to_owned()
+            };
             one.diags.push(
                 Diagnostic::input(
                     "io",
@@ -191,9 +340,7 @@ fn build_one(cwd: &Path, file: &Path, format: Format, out_dir: &OutDir) -> One {
                     None,
                     format!("cannot read the spec: {}", io_words(&e)),
                 )
-                .with_help(
-                    "check the path; with no arguments synth builds every *.yaml in stacks/",
-                ),
+                .with_help(help),
             );
             return one;
         }
@@ -217,31 +364,19 @@ fn build_one(cwd: &Path, file: &Path, format: Format, out_dir: &OutDir) -> One {
             })
         })
         .collect();
-    one.stack = Some((c.loaded.spec.stack.clone(), c.loaded.doc.locate("/stack")));
+    let requests = c
+        .loaded
+        .spec
+        .expect
+        .iter()
+        .map(|e| e.allow.len() + e.deny.len())
+        .sum();
+    one.stack = Some((
+        c.loaded.spec.stack.clone(),
+        c.loaded.doc.locate("/stack"),
+        requests,
+    ));
     one
-}
-
-/// The files one compiled spec gives, in order: (file name in the output directory, text).
-/// The template comes first; with it, the diagnostics about its size.
-pub fn emit_files(c: &Compiled, format: Format) -> (Vec<(String, String)>, Vec<Diagnostic>) {
-    let stack = &c.loaded.spec.stack;
-    let source = &c.loaded.file;
-    let text = emit_node(&c.node, source, format);
-    let diags = limits::check_text(c, &text);
-    let mut files = vec![(layout::template_name(stack, format), text)];
-    for (env_name, env) in &c.loaded.spec.environments {
-        files.push((
-            layout::parameters_name(stack, env_name),
-            stackset::parameter_file(env),
-        ));
-    }
-    if let Some(set) = stackset::build(&c.loaded.spec) {
-        files.push((
-            layout::stackset_name(stack, format),
-            emit(&set, source, format),
-        ));
-    }
-    (files, diags)
 }
 
 fn planned(built: &[Built]) -> BTreeSet<PathBuf> {
@@ -254,9 +389,9 @@ fn check_out(
     out_dir: &OutDir,
     built: &[Built],
     orphans: bool,
-    stdout: &mut dyn Write,
-    stderr: &mut dyn Write,
+    io: &mut Streams<'_>,
 ) -> Result<Exit, Error> {
+    let (stdout, stderr, paint) = (&mut *io.out, &mut *io.err, io.out_paint);
     let shown = |p: &Path| display(p.strip_prefix(cwd).unwrap_or(p));
     let orphaned = if orphans {
         out_dir
@@ -282,7 +417,7 @@ fn check_out(
             let _ = write!(
                 stdout,
                 "{}",
-                diff.replace(&format!("{}/", cwd.display()), "")
+                paint.diff(&diff.replace(&format!("{}/", cwd.display()), ""))
             );
             stale = true;
         }
@@ -299,12 +434,6 @@ fn check_out(
         );
         Ok(Exit::Findings)
     } else {
-        let _ = writeln!(
-            stderr,
-            "synth: {} file(s) in {} are up to date",
-            built.len(),
-            display(&cli.out)
-        );
         Ok(Exit::Ok)
     }
 }
@@ -316,7 +445,7 @@ fn write_out(
     built: Vec<Built>,
     orphans: bool,
     stderr: &mut dyn Write,
-) -> Result<Exit, Error> {
+) -> Result<usize, Error> {
     let shown = |p: &Path| display(p.strip_prefix(cwd).unwrap_or(p));
     // One write to stderr at the end, not one per file.
     let mut report = String::new();
@@ -346,11 +475,17 @@ fn write_out(
     }
     .and_then(|orphaned| {
         out_dir.commit(pending)?;
-        orphaned.iter().try_for_each(fs::remove_file)
+        orphaned.iter().try_for_each(fs::remove_file)?;
+        Ok(orphaned)
     });
-    result.map_err(|e| Error::io(display(&cli.out), "cannot write", &e))?;
+    let orphaned = result.map_err(|e| {
+        Error::io(display(&cli.out), "cannot write the templates", &e).with_help(out_help(cli, &e))
+    })?;
+    for p in &orphaned {
+        let _ = writeln!(report, "synth: removed {} (no spec generates it)", shown(p));
+    }
     let _ = stderr.write_all(report.as_bytes());
-    Ok(Exit::Ok)
+    Ok(orphaned.len())
 }
 
 fn check_unique_stacks(stacks: &[(String, String, Pos)], diags: &mut Vec<Diagnostic>) {
@@ -374,16 +509,15 @@ fn render(
     diags: &[Diagnostic],
     sources: &BTreeMap<String, String>,
     format: DiagFormat,
-    stdout: &mut dyn Write,
-    stderr: &mut dyn Write,
+    io: &mut Streams<'_>,
 ) {
     match format {
         DiagFormat::Text => {
             for d in diags {
                 let _ = write!(
-                    stderr,
+                    io.err,
                     "{}",
-                    d.render(sources.get(&d.file).map(String::as_str))
+                    d.render_with(sources.get(&d.file).map(String::as_str), io.err_paint)
                 );
             }
             let errors = diags
@@ -392,12 +526,12 @@ fn render(
                 .count();
             let warnings = diags.len() - errors;
             if errors + warnings > 0 {
-                let _ = writeln!(stderr, "synth: {errors} error(s), {warnings} warning(s)");
+                let _ = writeln!(io.err, "synth: {errors} error(s), {warnings} warning(s)");
             }
         }
         DiagFormat::Sarif => {
             let _ = writeln!(
-                stdout,
+                io.out,
                 "{}",
                 serde_json::to_string_pretty(&crate::sarif::log(diags)).unwrap_or_default()
             );
@@ -405,7 +539,7 @@ fn render(
         DiagFormat::Json => {
             let doc = serde_json::json!({ "diagnostics": diags });
             let _ = writeln!(
-                stdout,
+                io.out,
                 "{}",
                 serde_json::to_string_pretty(&doc).unwrap_or_default()
             );

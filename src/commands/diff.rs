@@ -1,9 +1,11 @@
 //! `synth diff`: the permission diff of the generated templates against a base (a git revision
 //! or a directory), printed as text, Markdown or JSON (the shape is documented in `diff`), and
-//! the exit code `--fail-on` asks for.
+//! the exit code `--fail-on` asks for. It describes out/ only when out/ is what the specs in
+//! `--stacks` compile to now (`generate::stale_files`): a spec edited without running `synth`
+//! makes it refuse (exit 2) naming the stale files, so a PR check never reports an old out/ as
+//! "no changes". Without specs to compare with (no stacks directory), it says so in a note.
 //! Must not: print an error (it returns it), or compare anything itself (`diff` does).
 
-use std::io::Write;
 use std::path::Path;
 
 use crate::cli::{DiffArgs, DiffFormat, FailOn};
@@ -11,24 +13,27 @@ use crate::diff::base::{self, Side};
 use crate::diff::model::{Base, Report};
 use crate::diff::{compare, pair, render};
 use crate::error::{Error, Exit};
+use crate::generate::{Unknown, stale_files};
 use crate::layout::display;
 
+use super::Streams;
+
 /// Runs `synth diff`: the report on stdout, notes on stderr.
-pub fn run(
-    args: &DiffArgs,
-    cwd: &Path,
-    stdout: &mut dyn Write,
-    stderr: &mut dyn Write,
-) -> Result<Exit, Error> {
+pub fn run(args: &DiffArgs, cwd: &Path, io: &mut Streams<'_>) -> Result<Exit, Error> {
+    let (stdout, stderr) = (&mut *io.out, &mut *io.err);
     let mut notes = Vec::new();
-    let sides = load(args, cwd, &mut notes);
+    // Directories that cannot be read are named first; then a stale out/ is refused.
+    let sides = load(args, cwd, &mut notes).and_then(|sides| {
+        current(args, cwd, &mut notes)?;
+        Ok(sides)
+    });
     for n in &notes {
         let _ = writeln!(stderr, "synth diff: note: {n}");
     }
     let (base, old, new) = sides?;
     let report = compare::report(base, display(&args.out), &pair(old, new));
     let text = match args.format {
-        DiffFormat::Text => render::text(&report),
+        DiffFormat::Text => io.out_paint.diff(&render::text(&report)),
         DiffFormat::Markdown => render::markdown(&report),
         DiffFormat::Json => {
             let mut t = serde_json::to_string_pretty(&report).unwrap_or_default();
@@ -44,6 +49,47 @@ pub fn run(
         }
         None => Ok(Exit::Ok),
     }
+}
+
+/// Refuses a stale out/: the files of `--out` that differ from what the specs in `--stacks`
+/// generate now.
+fn current(args: &DiffArgs, cwd: &Path, notes: &mut Vec<String>) -> Result<(), Error> {
+    let out = display(&args.out);
+    let stacks = display(&args.stacks);
+    let stale = match stale_files(cwd, &args.stacks, &args.out) {
+        Ok(stale) => stale,
+        Err(Unknown::NoSpecs) => {
+            notes.push(format!(
+                "no stacks directory {stacks}: cannot check that {out} is what the specs compile to; describing {out} as it is"
+            ));
+            return Ok(());
+        }
+        Err(Unknown::Io(path, doing, e)) => return Err(Error::io(path, doing, &e)),
+        Err(Unknown::Unusable(specs)) => {
+            return Err(Error::Stale {
+                dir: out.clone(),
+                specs: stacks,
+                files: specs
+                    .into_iter()
+                    .map(|s| (s, "has errors, so nothing in it is generated".to_owned()))
+                    .collect(),
+                help: format!(
+                    "run `synth` to see the errors and fix them; synth diff describes {out} only when it is what the specs compile to"
+                ),
+            });
+        }
+    };
+    if stale.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Stale {
+        dir: out.clone(),
+        specs: stacks,
+        files: stale.into_iter().map(|f| (f.path, f.why)).collect(),
+        help: format!(
+            "run `synth` (and commit {out}), then `synth diff` again: a diff of a stale {out} would describe permissions the specs no longer grant"
+        ),
+    })
 }
 
 /// Base, base templates, current templates.

@@ -1,9 +1,12 @@
 //! `synth simulate`: ALLOW or DENY for one MQTT request of one identity, evaluated on the
 //! policies synth generates for the spec (not on the spec itself), with the statement of each
-//! layer that decided. Exit 0 for ALLOW, 1 for DENY, 2 for unusable input.
+//! layer that decided. Exit 0 for ALLOW, 1 for DENY, 2 for unusable input. The request is
+//! checked as `synth` checks a spec: a role, pool or action that does not exist gets a "did you
+//! mean"; a publish or receive to a filter (`a/#`) or a subscribe to a malformed filter
+//! (`a/#/x`) is refused (`mqtt::check_request`); an identity id not of the form `REGION:GUID`
+//! gets a warning on stderr (the simulation still runs: policies compare it as a string).
 //! Must not: print an error (it returns it), or evaluate policies itself (`policy::eval` does).
 
-use std::io::Write;
 use std::path::Path;
 
 use crate::cli::SimulateArgs;
@@ -14,13 +17,22 @@ use crate::input::{SPEC_MAX_BYTES, read_bounded};
 use crate::layout::display;
 use crate::policy::doc::{find_role, role_views};
 use crate::policy::eval::{Request, Verb, evaluate};
-use crate::spec::IdentityKind;
+use crate::spec::{IdentityKind, Spec, schema_suggest};
+use crate::{mqtt, text};
 
-/// Runs `synth simulate`: the verdict on stdout.
-pub fn run(args: &SimulateArgs, cwd: &Path, stdout: &mut dyn Write) -> Result<Exit, Error> {
+use super::Streams;
+
+/// Runs `synth simulate`: the verdict on stdout, warnings about the request on stderr.
+pub fn run(args: &SimulateArgs, cwd: &Path, io: &mut Streams<'_>) -> Result<Exit, Error> {
     let shown = display(&args.spec);
-    let bytes = read_bounded(&cwd.join(&args.spec), SPEC_MAX_BYTES)
-        .map_err(|e| Error::io(&shown, "cannot read the spec", &e))?;
+    let bytes = read_bounded(&cwd.join(&args.spec), SPEC_MAX_BYTES).map_err(|e| {
+        let error = Error::io(&shown, "cannot read the spec", &e);
+        if cwd.join(&args.spec).is_dir() {
+            error.with_help("simulate reads one spec file, e.g. stacks/fleet.yaml")
+        } else {
+            error
+        }
+    })?;
     let (compiled, mut diags) = compile(&shown, &bytes);
     // Rule findings do not stop a simulation: it is how one looks into them.
     diags.retain(|d| d.class == Class::Input && d.severity == Severity::Error);
@@ -31,21 +43,12 @@ pub fn run(args: &SimulateArgs, cwd: &Path, stdout: &mut dyn Write) -> Result<Ex
             source: String::from_utf8_lossy(&bytes).into_owned(),
         });
     };
-    let usage = |message: String| Error::Usage {
-        command: "simulate",
-        message,
-        help: None,
-    };
-    let verb = Verb::parse(&args.action).ok_or_else(|| {
-        usage(format!(
-            "`{}` is not an action; use connect, publish, subscribe or receive",
-            args.action
-        ))
-    })?;
+    let verb = checked_request(args, &compiled.loaded.spec)?;
     let request = Request {
         verb,
         target: args.topic.clone(),
     };
+    let stdout = &mut *io.out;
     let views = role_views(&compiled.json);
     let view = find_role(
         &views,
@@ -53,7 +56,15 @@ pub fn run(args: &SimulateArgs, cwd: &Path, stdout: &mut dyn Write) -> Result<Ex
         args.pool.as_deref(),
         args.kind.map(|k| IdentityKind::from(k).into()),
     )
-    .map_err(|none| usage(none.to_string()))?;
+    .map_err(|none| usage(none.to_string(), None))?;
+    if !is_identity_id(&args.identity) {
+        let _ = writeln!(
+            io.err,
+            "synth simulate: {} identity `{}` is not a Cognito identity id (REGION:GUID, e.g. us-east-1:7d3c2e4b-0f1a-4c5d-9e8f-112233445566; docs/aws-facts.md §1.1); the policies are evaluated for it as written",
+            io.err_paint.warning("warning:"),
+            text::escape(&args.identity)
+        );
+    }
     let verdict = evaluate(view, &args.identity, &request);
     let word = if verdict.allowed { "ALLOW" } else { "DENY" };
     let _ = writeln!(
@@ -72,4 +83,118 @@ pub fn run(args: &SimulateArgs, cwd: &Path, stdout: &mut dyn Write) -> Result<Ex
     } else {
         Exit::Findings
     })
+}
+
+/// A command-line mistake in `synth simulate`.
+fn usage(message: String, help: Option<String>) -> Error {
+    Error::Usage {
+        command: "simulate",
+        message,
+        help,
+    }
+}
+
+/// The request's verb, once the action, the target, the role and the pool are checked against
+/// MQTT and the spec.
+fn checked_request(args: &SimulateArgs, spec: &Spec) -> Result<Verb, Error> {
+    let verbs = ["connect", "publish", "subscribe", "receive"].map(str::to_owned);
+    let verb = Verb::parse(&args.action).ok_or_else(|| {
+        usage(
+            format!("`{}` is not an action", text::escape(&args.action)),
+            Some(match schema_suggest(&args.action, &verbs) {
+                Some(near) => format!(
+                    "did you mean `{near}`? The actions are connect, publish, subscribe and receive"
+                ),
+                None => "use connect, publish, subscribe or receive".to_owned(),
+            }),
+        )
+    })?;
+    let kind = match verb {
+        Verb::Connect => mqtt::Kind::ClientId,
+        Verb::Subscribe => mqtt::Kind::Filter,
+        Verb::Publish | Verb::Receive => mqtt::Kind::Topic,
+    };
+    mqtt::check_request(&args.topic, kind).map_err(|e| {
+        usage(
+            format!(
+                "`{} {}`: {}",
+                args.action.to_ascii_lowercase(),
+                text::escape(&args.topic),
+                e.message
+            ),
+            Some(e.help.to_owned()),
+        )
+    })?;
+    let roles: Vec<String> = spec.roles.keys().cloned().collect();
+    if !roles.contains(&args.role) {
+        return Err(usage(
+            format!("unknown role `{}`", text::escape(&args.role)),
+            Some(near_or_list(&args.role, &roles, "roles")),
+        ));
+    }
+    let pools: Vec<String> = spec.identity_pools.keys().cloned().collect();
+    if let Some(pool) = &args.pool
+        && !pools.contains(pool)
+    {
+        return Err(usage(
+            format!("unknown identity pool `{}`", text::escape(pool)),
+            Some(near_or_list(pool, &pools, "identity pools")),
+        ));
+    }
+    Ok(verb)
+}
+
+/// "did you mean `x`?", or the names there are.
+fn near_or_list(word: &str, names: &[String], what: &str) -> String {
+    match schema_suggest(word, names) {
+        Some(near) => format!("did you mean `{near}`?"),
+        None => format!("the spec's {what}: {}", names.join(", ")),
+    }
+}
+
+/// `REGION:GUID`, the form of every Cognito identity id (docs/aws-facts.md §1.1): a region such
+/// as `us-east-1` or `us-gov-west-1`, a colon, and a lowercase GUID.
+fn is_identity_id(id: &str) -> bool {
+    let Some((region, guid)) = id.split_once(':') else {
+        return false;
+    };
+    let region_ok = {
+        let parts: Vec<&str> = region.split('-').collect();
+        parts.len() >= 3
+            && parts[..parts.len() - 1]
+                .iter()
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+            && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
+            && !parts[parts.len() - 1].is_empty()
+    };
+    let groups: Vec<&str> = guid.split('-').collect();
+    let guid_ok = groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12])
+        && groups.iter().all(|g| {
+            g.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        });
+    region_ok && guid_ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identity_ids_are_region_colon_guid() {
+        assert!(is_identity_id(
+            "us-east-1:7d3c2e4b-0f1a-4c5d-9e8f-112233445566"
+        ));
+        assert!(is_identity_id(
+            "us-gov-west-1:00000000-0000-4000-8000-000000000001"
+        ));
+        assert!(!is_identity_id("us-east-1:1111"));
+        assert!(!is_identity_id("7d3c2e4b-0f1a-4c5d-9e8f-112233445566"));
+        assert!(!is_identity_id(
+            "us-east-1:7D3C2E4B-0F1A-4C5D-9E8F-112233445566"
+        ));
+        assert!(!is_identity_id(
+            "useast1:7d3c2e4b-0f1a-4c5d-9e8f-112233445566"
+        ));
+    }
 }

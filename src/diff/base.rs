@@ -338,6 +338,7 @@ pub fn from_git(
             path: shown.clone(),
             doing: Some(format!("cannot read the template at {label}")),
             why,
+            help: None,
         })?;
         // Errors name the revision; reports show the path alone (the base names the revision).
         let mut template = parse(&format!("{label}:{shown}"), &bytes)?;

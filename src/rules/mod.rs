@@ -328,6 +328,7 @@ mod arn_kind;
 mod attach_api;
 mod attach_target;
 mod attach_wildcard_reason;
+pub mod catalogue;
 mod classic_flow;
 mod cross_identity;
 mod guest_access;

@@ -103,7 +103,7 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Doc, Diagnostic> {
     }) {
         return Err(
             Diagnostic::input("spec-empty", file, Some(Pos::START), "the spec is empty").with_help(
-                "start from a bundled example in stacks/, e.g. `version: 1` and `stack: <name>`",
+                "run `synth init` for a commented starter spec; a spec begins with `version: 1` and `stack: <name>`",
             ),
         );
     }

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-pub use schema::{did_you_mean as schema_suggest, schema_json, validate};
+pub use schema::{SCHEMA_TEXT, did_you_mean as schema_suggest, schema_json, validate};
 
 use crate::diag::Diagnostic;
 use crate::source::{self, Doc};

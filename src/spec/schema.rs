@@ -12,7 +12,8 @@ use serde_json::Value;
 use crate::diag::Diagnostic;
 use crate::source::{Doc, escape_token};
 
-const SCHEMA_TEXT: &str = include_str!("../../schemas/stack.schema.json");
+/// `schemas/stack.schema.json`, as `synth schema` prints it.
+pub const SCHEMA_TEXT: &str = include_str!("../../schemas/stack.schema.json");
 
 /// The spec schema as JSON.
 pub fn schema_json() -> &'static Value {

@@ -111,6 +111,10 @@ impl Repo {
         fs::write(path, text).expect("write");
     }
 
+    fn read(&self, name: &str) -> String {
+        fs::read_to_string(self.path().join(name)).expect("read")
+    }
+
     fn spec(&self, text: &str) {
         self.write("stacks/shop.yaml", text);
     }
@@ -652,6 +656,68 @@ fn the_default_base_is_head_on_main_and_the_merge_base_elsewhere() {
 }
 
 #[test]
+fn a_stale_out_is_refused_naming_the_stale_files() {
+    let r = Repo::with_shop();
+    // The spec gains a grant, and synth is not run: out/ still says what HEAD says.
+    r.spec(&shop_with_alerts());
+    let ran = r.diff(&["--base", "HEAD"], 2);
+    assert_eq!(ran.stdout, "", "no report of a stale out/");
+    assert_eq!(
+        ran.stderr,
+        "out: error[stale]: out is not what the specs in stacks compile to now:\n  \
+         out/shop.template.yaml: stale: stacks/shop.yaml generates other content\n  \
+         = help: run `synth` (and commit out), then `synth diff` again: a diff of a stale out would describe permissions the specs no longer grant\n"
+    );
+    // Every format, every --fail-on: the same refusal.
+    r.diff(
+        &["--base", "HEAD", "--format", "json", "--fail-on", "never"],
+        2,
+    );
+    // A new spec not built yet is missing; a template whose spec is gone is orphaned.
+    r.write(
+        "stacks/more.yaml",
+        &shop().replace("stack: shop", "stack: more"),
+    );
+    r.write("out/gone.template.yaml", &r.read("out/shop.template.yaml"));
+    let ran = r.diff(&["--base", "HEAD"], 2);
+    for line in [
+        "  out/gone.template.yaml: orphaned: no spec generates it\n",
+        "  out/more.template.yaml: missing: stacks/more.yaml generates it\n",
+        "  out/shop.template.yaml: stale: stacks/shop.yaml generates other content\n",
+    ] {
+        assert!(ran.stderr.contains(line), "{line}: {}", ran.stderr);
+    }
+    // A spec with errors: nothing is generated from it, so out/ cannot be current.
+    fs::remove_file(r.path().join("out/gone.template.yaml")).expect("rm");
+    r.write("stacks/more.yaml", "version: 1\nstack: more\nstakc: x\n");
+    let ran = r.diff(&["--base", "HEAD"], 2);
+    assert!(
+        ran.stderr
+            .contains("  stacks/more.yaml: has errors, so nothing in it is generated\n"),
+        "{}",
+        ran.stderr
+    );
+    // Once synth has run, the diff describes the change.
+    fs::remove_file(r.path().join("stacks/more.yaml")).expect("rm");
+    r.build();
+    let ran = r.diff(&["--base", "HEAD"], 0);
+    assert!(
+        ran.stdout.contains("+ broadening  subscribe shop/alerts"),
+        "{}",
+        ran.stdout
+    );
+    // Without a stacks directory there is nothing to check against, and the diff says so.
+    let ran = r.diff(&["--base", "HEAD", "--stacks", "none"], 0);
+    assert!(
+        ran.stderr.contains(
+            "synth diff: note: no stacks directory none: cannot check that out is what the specs compile to; describing out as it is"
+        ),
+        "{}",
+        ran.stderr
+    );
+}
+
+#[test]
 fn unusable_input_is_exit_2_with_a_clear_message() {
     let r = Repo::with_shop();
     let ran = r.diff(&["--base", "no-such-rev"], 2);
@@ -838,7 +904,16 @@ fn hostile_topics_cannot_end_a_markdown_row_or_hide_the_rest_of_the_comment() {
     hostile_out(&r);
     let md = r
         .diff(
-            &["--base-dir", "base", "--out", "new", "--format", "markdown"],
+            &[
+                "--base-dir",
+                "base",
+                "--out",
+                "new",
+                "--stacks",
+                "none",
+                "--format",
+                "markdown",
+            ],
             0,
         )
         .stdout;
@@ -894,7 +969,12 @@ fn hostile_topics_cannot_end_a_markdown_row_or_hide_the_rest_of_the_comment() {
 fn hostile_topics_print_as_one_escaped_line_each_in_text() {
     let r = Repo::with_shop();
     hostile_out(&r);
-    let text = r.diff(&["--base-dir", "base", "--out", "new"], 0).stdout;
+    let text = r
+        .diff(
+            &["--base-dir", "base", "--out", "new", "--stacks", "none"],
+            0,
+        )
+        .stdout;
     assert!(
         !text
             .chars()

@@ -40,7 +40,7 @@ fn each_environment_gets_a_parameter_file_and_the_stackset_covers_them_all() {
     let spec = fs::read_to_string(s.path().join("stacks/fleet.yaml")).unwrap();
     let (start, end) = (
         spec.find("\n# One template, three places").unwrap(),
-        spec.find("\nwaivers:").unwrap(),
+        spec.find("\nexpect:").unwrap(),
     );
     fs::write(
         s.path().join("stacks/fleet.yaml"),

@@ -20,7 +20,7 @@ use crate::support::repo;
 /// Top-level modules, lowest stage first. A module may import modules of lower stages only.
 const STAGES: &[&[&str]] = &[
     // Foundations: text, diagnostics as data, bounded reads.
-    &["text"],
+    &["text", "style"],
     &["diag", "input"],
     // How a run ends, and YAML with positions.
     &["error", "source"],
@@ -38,6 +38,8 @@ const STAGES: &[&[&str]] = &[
     // One spec through everything; SARIF (it lists the rules); writing out/; the two sides of
     // a permission diff and their comparison.
     &["compile", "sarif", "output", "diff"],
+    // What specs generate into out/, and whether a directory holds exactly that now.
+    &["generate"],
     // Command-line arguments, then the commands.
     &["cli"],
     &["commands"],

@@ -338,3 +338,46 @@ fn the_citation_check_catches_each_kind_of_bad_citation() {
     );
     assert_eq!(citation_problems(&[stale]).len(), 1);
 }
+
+/// Every README example that shows a `synth` command with its output (a `text` block whose
+/// first line is `$ synth ...`) prints that output, run as written in a copy of the bundled
+/// stacks after `cargo install` (the built binary, by name `synth`).
+#[test]
+fn readme_examples_print_what_they_show() {
+    let readme = fs::read_to_string(repo().join("README.md")).unwrap();
+    let scratch = crate::support::Scratch::new();
+    for entry in fs::read_dir(repo().join("stacks")).unwrap() {
+        let path = entry.unwrap().path();
+        fs::create_dir_all(scratch.path().join("stacks")).unwrap();
+        fs::copy(
+            &path,
+            scratch
+                .path()
+                .join("stacks")
+                .join(path.file_name().unwrap()),
+        )
+        .unwrap();
+    }
+    assert_eq!(scratch.run(&[]).code, 0);
+    let mut ran = 0;
+    for block in readme.split("```text\n").skip(1) {
+        let block = block.split("```").next().unwrap();
+        let Some(command) = block
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("$ synth "))
+        else {
+            continue;
+        };
+        let shown: String = block.lines().skip(1).flat_map(|l| [l, "\n"]).collect();
+        let args: Vec<&str> = command.split_whitespace().collect();
+        let out = scratch.run(&args);
+        assert_eq!(
+            out.stdout, shown,
+            "README example `synth {command}`: {out:?}"
+        );
+        assert_eq!(out.stderr, "", "README example `synth {command}`");
+        ran += 1;
+    }
+    assert!(ran >= 1, "no README example found");
+}

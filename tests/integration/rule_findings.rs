@@ -51,7 +51,18 @@ fn cases() -> Vec<(&'static str, String, Option<Edit>)> {
         SPEC.replacen(from, to, 1)
     };
     vec![
-        ("CIP-POOL-001", spec.clone(), None),
+        // The spec's `unauthenticated.reason` is the decision; only a template without it
+        // (hand-made or edited) warns.
+        (
+            "CIP-POOL-001",
+            spec.clone(),
+            Some(|t| {
+                t["Resources"]["AppIdentityPool"]["Metadata"]["cogsynth"]
+                    .as_object_mut()
+                    .expect("cogsynth metadata")
+                    .remove("guest_access_reason");
+            }),
+        ),
         (
             "CIP-POOL-002",
             spec.clone(),

@@ -90,7 +90,7 @@ fn simulate_refuses_unknown_roles_and_actions() {
     assert_eq!(ran.code, 2);
     assert_eq!(
         ran.stderr,
-        "synth simulate: error: no identity pool uses role `admin`\n"
+        "synth simulate: error: unknown role `admin`\n  = help: the spec's roles: guest, member\n"
     );
     let ran = simulate(&s, "member", "us-east-1:1", "shout", "x");
     assert_eq!(ran.code, 2);

@@ -1,0 +1,137 @@
+//! What specs generate into out/: the files of one compiled spec ([`emit_files`]: its
+//! template, a parameter file per environment, its StackSet template, named by `layout`), and
+//! whether a directory holds exactly what the specs of a stacks directory generate now
+//! ([`stale_files`]), which `synth diff` asks before it describes that directory.
+//! Must not: write anything, or print anything.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::cfn::emit::{Format, emit, emit_node};
+use crate::cfn::stackset;
+use crate::compile::{Compiled, compile};
+use crate::diag::{Class, Diagnostic, Severity};
+use crate::input::{SPEC_MAX_BYTES, read_bounded};
+use crate::layout::{self, display};
+use crate::limits;
+
+/// The files one compiled spec gives, in order: (file name in the output directory, text).
+/// The template comes first; with it, the diagnostics about its size.
+pub fn emit_files(c: &Compiled, format: Format) -> (Vec<(String, String)>, Vec<Diagnostic>) {
+    let stack = &c.loaded.spec.stack;
+    let source = &c.loaded.file;
+    let text = emit_node(&c.node, source, format);
+    let diags = limits::check_text(c, &text);
+    let mut files = vec![(layout::template_name(stack, format), text)];
+    for (env_name, env) in &c.loaded.spec.environments {
+        files.push((
+            layout::parameters_name(stack, env_name),
+            stackset::parameter_file(env),
+        ));
+    }
+    if let Some(set) = stackset::build(&c.loaded.spec) {
+        files.push((
+            layout::stackset_name(stack, format),
+            emit(&set, source, format),
+        ));
+    }
+    (files, diags)
+}
+
+/// How a file in the directory differs from what the specs generate now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaleFile {
+    /// The file, as shown (relative to the working directory).
+    pub path: String,
+    /// `stale: stacks/a.yaml generates other content`, `missing: …`, `orphaned: …`.
+    pub why: String,
+}
+
+/// Why [`stale_files`] could not tell.
+#[derive(Debug)]
+pub enum Unknown {
+    /// The stacks directory does not exist: nothing to compare with.
+    NoSpecs,
+    /// A spec or the directory could not be read: (path as shown, what was done, the error).
+    Io(String, &'static str, io::Error),
+    /// These specs have input errors (nothing is generated from them): their files as shown.
+    Unusable(Vec<String>),
+}
+
+/// The files of `out` that differ from what the specs in `stacks` generate now (both relative
+/// to `cwd`): each spec is compiled in memory and its files compared byte for byte with those
+/// in `out`, in the template format found there (YAML unless only the JSON template exists);
+/// generated files in `out` that no spec generates are orphaned. Empty when `out` is current.
+pub fn stale_files(cwd: &Path, stacks: &Path, out: &Path) -> Result<Vec<StaleFile>, Unknown> {
+    let dir = cwd.join(stacks);
+    // An empty stacks directory generates nothing: whatever out/ holds is orphaned.
+    let specs = match layout::spec_entries(&dir) {
+        Ok(s) => s,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(Unknown::NoSpecs),
+        Err(e) => return Err(Unknown::Io(display(stacks), "cannot list the specs", e)),
+    };
+    let out_dir = cwd.join(out);
+    let shown = |p: &Path| display(p.strip_prefix(cwd).unwrap_or(p));
+    let mut stale = Vec::new();
+    let mut unusable = Vec::new();
+    let mut planned = BTreeSet::new();
+    for (name, _) in specs {
+        let file = stacks.join(&name);
+        let source = display(&file);
+        let bytes = read_bounded(&cwd.join(&file), SPEC_MAX_BYTES)
+            .map_err(|e| Unknown::Io(source.clone(), "cannot read the spec", e))?;
+        let (compiled, diags) = compile(&source, &bytes);
+        let usable = !diags
+            .iter()
+            .any(|d| d.severity == Severity::Error && d.class == Class::Input);
+        let Some(c) = compiled.filter(|_| usable) else {
+            unusable.push(source);
+            continue;
+        };
+        let stack = &c.loaded.spec.stack;
+        let json_only = !out_dir
+            .join(layout::template_name(stack, Format::Yaml))
+            .exists()
+            && out_dir
+                .join(layout::template_name(stack, Format::Json))
+                .exists();
+        let format = if json_only {
+            Format::Json
+        } else {
+            Format::Yaml
+        };
+        for (name, text) in emit_files(&c, format).0 {
+            let path = out_dir.join(&name);
+            let why = match fs::read(&path) {
+                Ok(old) if old == text.as_bytes() => None,
+                Ok(_) => Some(format!("stale: {source} generates other content")),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    Some(format!("missing: {source} generates it"))
+                }
+                Err(e) => return Err(Unknown::Io(shown(&path), "cannot read", e)),
+            };
+            if let Some(why) = why {
+                stale.push(StaleFile {
+                    path: shown(&path),
+                    why,
+                });
+            }
+            planned.insert(path);
+        }
+    }
+    if !unusable.is_empty() {
+        return Err(Unknown::Unusable(unusable));
+    }
+    let orphans: Vec<PathBuf> = layout::generated_files(&out_dir, |p| !planned.contains(p))
+        .map_err(|e| Unknown::Io(display(out), "cannot list", e))?;
+    for p in orphans {
+        stale.push(StaleFile {
+            path: shown(&p),
+            why: "orphaned: no spec generates it".to_owned(),
+        });
+    }
+    stale.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(stale)
+}
