@@ -14,15 +14,13 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 
-use crate::cfn::emit::{Format, emit, emit_node};
-use crate::cfn::stackset;
+use crate::cfn::emit::Format;
 use crate::cli::{Cli, DiagFormat, TemplateFormat};
-use crate::compile::compile;
+use crate::compile::{compile, emit_files};
 use crate::diag::{self, Class, Diagnostic, Pos, Severity, io_words};
 use crate::error::{Error, Exit};
 use crate::input::{SPEC_MAX_BYTES, read_bounded};
 use crate::layout::{self, display};
-use crate::limits;
 use crate::output::{OutDir, Staged};
 
 /// A spec that passed every check, with its template text.
@@ -202,27 +200,14 @@ fn build_one(cwd: &Path, file: &Path, format: Format, out_dir: &OutDir) -> One {
     let (compiled, found) = compile(&shown, &bytes);
     one.diags = found;
     let Some(c) = compiled else { return one };
-    let stack = &c.loaded.spec.stack;
     let source = c.loaded.file.clone();
-    let text = emit_node(&c.node, &source, format);
-    one.diags.extend(limits::check_text(&c, &text));
-    let mut files = vec![(out_dir.join(layout::template_name(stack, format)), text)];
-    for (env_name, env) in &c.loaded.spec.environments {
-        files.push((
-            out_dir.join(layout::parameters_name(stack, env_name)),
-            stackset::parameter_file(env),
-        ));
-    }
-    if let Some(set) = stackset::build(&c.loaded.spec) {
-        files.push((
-            out_dir.join(layout::stackset_name(stack, format)),
-            emit(&set, &source, format),
-        ));
-    }
+    let (files, size_diags) = emit_files(&c, format);
+    one.diags.extend(size_diags);
     // Set each file against the disk now, so no text outlives its spec.
     one.built = files
         .into_iter()
-        .map(|(path, text)| {
+        .map(|(name, text)| {
+            let path = out_dir.join(name);
             Ok(Built {
                 source: source.clone(),
                 staged: out_dir.stage(&path, &text)?,
@@ -230,7 +215,7 @@ fn build_one(cwd: &Path, file: &Path, format: Format, out_dir: &OutDir) -> One {
             })
         })
         .collect();
-    one.stack = Some((stack.clone(), c.loaded.doc.locate("/stack")));
+    one.stack = Some((c.loaded.spec.stack.clone(), c.loaded.doc.locate("/stack")));
     one
 }
 

@@ -38,8 +38,9 @@ const STAGES: &[&[&str]] = &[
     // One spec through everything; SARIF (it lists the rules); writing out/; the two sides of
     // a permission diff and their comparison.
     &["compile", "sarif", "output", "diff"],
-    // Command-line arguments, then the commands.
-    &["cli"],
+    // Command-line arguments and the fuzz bodies (what `fuzz/` and the smoke test run), then
+    // the commands.
+    &["cli", "fuzzing"],
     &["commands"],
 ];
 
