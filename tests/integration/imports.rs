@@ -393,3 +393,39 @@ fn no_rule_file_imports_another() {
         "rule files importing rule files: {wrong:#?}"
     );
 }
+
+#[test]
+fn every_rule_lives_in_the_file_its_id_names() {
+    let dir = repo().join("src/rules");
+    let mut files = 0;
+    let mut wrong = Vec::new();
+    for entry in fs::read_dir(&dir).expect("src/rules") {
+        let path = entry.expect("entry").path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if matches!(name.as_str(), "mod.rs" | "helpers.rs") {
+            continue;
+        }
+        files += 1;
+        let text = fs::read_to_string(&path).expect("rule file");
+        let ids: Vec<&str> = text
+            .match_indices("id: \"CIP-")
+            .map(|(i, m)| {
+                let rest = &text[i + m.len()..];
+                &rest[..rest.find('"').unwrap_or(0)]
+            })
+            .collect();
+        // CIP-IOTP-007 → iotp_007.rs
+        let expected: Vec<String> = ids
+            .iter()
+            .map(|id| format!("{}.rs", id.to_ascii_lowercase().replace('-', "_")))
+            .collect();
+        if expected != [name.clone()] {
+            wrong.push(format!("{name}: declares {ids:?}"));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "rule files not named by their id: {wrong:#?}"
+    );
+    assert_eq!(files, cogsynth::rules::RULES.len(), "one file per rule");
+}
