@@ -1,7 +1,6 @@
-//! What specs generate into out/: the files of one compiled spec ([`emit_files`]: its
-//! template, a parameter file per environment, its StackSet template, named by `layout`), and
-//! whether a directory holds exactly what the specs of a stacks directory generate now
-//! ([`stale_files`]), which `synth diff` asks before it describes that directory.
+//! Whether a directory holds exactly what the specs of a stacks directory generate now
+//! ([`stale_files`]: each spec compiled and its files emitted by `compile`, in memory), which
+//! `synth diff` asks before it describes that directory.
 //! Must not: write anything, or print anything.
 
 use std::collections::BTreeSet;
@@ -9,36 +8,11 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::cfn::emit::{Format, emit, emit_node};
-use crate::cfn::stackset;
-use crate::compile::{Compiled, compile};
-use crate::diag::{Class, Diagnostic, Severity};
+use crate::cfn::emit::Format;
+use crate::compile::{compile, emit_files};
+use crate::diag::{Class, Severity};
 use crate::input::{SPEC_MAX_BYTES, read_bounded};
 use crate::layout::{self, display};
-use crate::limits;
-
-/// The files one compiled spec gives, in order: (file name in the output directory, text).
-/// The template comes first; with it, the diagnostics about its size.
-pub fn emit_files(c: &Compiled, format: Format) -> (Vec<(String, String)>, Vec<Diagnostic>) {
-    let stack = &c.loaded.spec.stack;
-    let source = &c.loaded.file;
-    let text = emit_node(&c.node, source, format);
-    let diags = limits::check_text(c, &text);
-    let mut files = vec![(layout::template_name(stack, format), text)];
-    for (env_name, env) in &c.loaded.spec.environments {
-        files.push((
-            layout::parameters_name(stack, env_name),
-            stackset::parameter_file(env),
-        ));
-    }
-    if let Some(set) = stackset::build(&c.loaded.spec) {
-        files.push((
-            layout::stackset_name(stack, format),
-            emit(&set, source, format),
-        ));
-    }
-    (files, diags)
-}
 
 /// How a file in the directory differs from what the specs generate now.
 #[derive(Debug, Clone, PartialEq, Eq)]
