@@ -8,14 +8,17 @@
 pub mod cfn;
 pub mod check;
 pub mod cli;
+pub mod client;
 pub mod compile;
 pub mod deploy;
 pub mod diag;
 pub mod diff;
 pub mod expect;
+pub mod explain;
 pub mod input;
 pub mod lambda;
 pub mod limits;
+pub mod manifest;
 pub mod mqtt;
 pub mod output;
 pub mod policy;

@@ -40,6 +40,8 @@ pub fn run(cli: &Cli, cwd: &Path, stdout: &mut dyn Write, stderr: &mut dyn Write
         Some(Command::Simulate(args)) => return crate::simulate::run(args, cwd, stdout, stderr),
         Some(Command::Diff(args)) => return crate::diff::run(args, cwd, stdout, stderr),
         Some(Command::DeployCommand(args)) => return crate::deploy::run(args, cwd, stdout, stderr),
+        Some(Command::Explain(args)) => return crate::explain::run(args, cwd, stdout, stderr),
+        Some(Command::Client(args)) => return crate::client::run(args, cwd, stdout, stderr),
         None => {}
     }
     let named = !cli.specs.is_empty();

@@ -10,6 +10,7 @@ mod deploy_command;
 mod detach_runtime;
 mod diff;
 mod environments;
+mod explain;
 mod golden;
 mod harness;
 mod lambda_runtime;
