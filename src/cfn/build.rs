@@ -10,6 +10,7 @@ use crate::spec::{Guests, IdentityPool, Invoke, Spec, UserPool, ValueSource};
 
 use super::ids::{DETACH_FUNCTION, DETACH_FUNCTION_LOGS, DETACH_FUNCTION_ROLE, PoolIds};
 use super::model::{Node, Resource, Template};
+use super::suppress::{self, Suppressions};
 
 /// ARN prefix of IoT resources, from pseudo parameters so one template works in every
 /// partition, region and account (docs/aws-facts.md §3.2).
@@ -104,14 +105,11 @@ fn identity_pool(spec: &Spec, name: &str, pool: &IdentityPool, ids: &PoolIds, t:
         ("CognitoIdentityProviders", Node::List(providers)),
     ]);
     // Guest access is by design here, with its reason: tell the other linters the same.
-    let metadata = guests.map(|g| {
+    let metadata = guests.and_then(|g| {
         let reason = waiver_reason(spec, "CIP-POOL-001").unwrap_or(&g.reason);
-        let mut m = vec![(
-            "cogsynth".to_owned(),
-            Node::map([("guest_access_reason", Node::s(&g.reason))]),
-        )];
-        m.extend(suppressions(GUEST_POOL_SUPPRESSIONS, reason));
-        Node::Map(m)
+        let mut s = Suppressions::default();
+        s.add(&suppress::GUEST_POOL, reason);
+        s.metadata(vec![("guest_access_reason".to_owned(), Node::s(&g.reason))])
     });
     t.push(
         &ids.pool,
@@ -182,7 +180,8 @@ fn member_role(
     let note = role_note(name, &pool.authenticated, "authenticated", &member);
     t.push(
         &ids.authenticated_role,
-        Resource::new("AWS::IAM::Role", properties).with_metadata(Some(note.clone())),
+        Resource::new("AWS::IAM::Role", properties)
+            .with_metadata(inline_role_metadata(note.clone())),
     );
 
     // One IoT policy holds at most 2,048 characters: spread the grants over as many as needed;
@@ -196,7 +195,8 @@ fn member_role(
         ]);
         t.push(
             &ids.iot_policy_n(i),
-            Resource::new("AWS::IoT::Policy", properties).with_metadata(Some(note.clone())),
+            Resource::new("AWS::IoT::Policy", properties)
+                .with_metadata(Some(Node::map([("cogsynth", Node::Map(note.clone()))]))),
         );
     }
     count
@@ -216,16 +216,18 @@ fn guest_role(spec: &Spec, name: &str, guests: &Guests, ids: &PoolIds, t: &mut T
             trust(&ids.pool, "unauthenticated"),
         ),
     ];
-    if !guest.is_empty() {
+    let note = role_note(name, &guests.role, "unauthenticated", &guest);
+    let metadata = if guest.is_empty() {
+        Some(Node::map([("cogsynth", Node::Map(note))]))
+    } else {
         let statements = iot_statements(&guest.statements(), true);
         properties.push((
             "Policies".into(),
             Node::list([inline_policy("mqtt", statements)]),
         ));
-    }
-    let role = Resource::new("AWS::IAM::Role", Node::Map(properties)).with_metadata(Some(
-        role_note(name, &guests.role, "unauthenticated", &guest),
-    ));
+        inline_role_metadata(note)
+    };
+    let role = Resource::new("AWS::IAM::Role", Node::Map(properties)).with_metadata(metadata);
     t.push(&ids.unauthenticated_role, role);
 }
 
@@ -433,7 +435,8 @@ fn sub_escape(resource: &str) -> String {
 
 /// Says which pool, role and kind of identity a role or IoT policy serves, so the template
 /// explains itself, and `simulate` and `diff` can read it back; lists every broadened grant.
-fn role_note(pool: &str, role: &str, identities: &str, g: &Grants) -> Node {
+/// The entries of `Metadata.cogsynth`.
+fn role_note(pool: &str, role: &str, identities: &str, g: &Grants) -> Vec<(String, Node)> {
     let mut note = vec![
         ("pool".to_owned(), Node::s(pool)),
         ("role".into(), Node::s(role)),
@@ -449,7 +452,7 @@ fn role_note(pool: &str, role: &str, identities: &str, g: &Grants) -> Node {
         });
         note.push(("broadened".into(), Node::list(notes)));
     }
-    Node::map([("cogsynth", Node::Map(note))])
+    note
 }
 
 fn attach_function(spec: &Spec, pool: &str, ids: &PoolIds, policies: usize, t: &mut Template) {
@@ -462,7 +465,9 @@ fn attach_function(spec: &Spec, pool: &str, ids: &PoolIds, policies: usize, t: &
     // events still expire by RetentionInDays). Stated explicitly, as cfn-lint I3011 asks.
     t.push(
         &ids.log_group,
-        Resource::new("AWS::Logs::LogGroup", retention).with_retention("Retain"),
+        Resource::new("AWS::Logs::LogGroup", retention)
+            .with_retention("Retain")
+            .with_metadata(log_group_metadata(a.log_retention_days)),
     );
     t.push(&ids.function_role, attach_function_role(pool, ids));
 
@@ -505,12 +510,26 @@ fn attach_function(spec: &Spec, pool: &str, ids: &PoolIds, policies: usize, t: &
             Node::map([("LogGroup", Node::ref_(&ids.log_group))]),
         ),
     ];
-    if let Some(c) = a.reserved_concurrency {
-        props.push((
+    // No reservation unless the spec asks: Lambda refuses one that leaves the account fewer
+    // than 100 unreserved executions, so a default would fail deploys on small accounts. Without
+    // one, the scanners' finding is suppressed with a reason that names the option.
+    let mut findings = Suppressions::default();
+    match a.reserved_concurrency {
+        Some(c) => props.push((
             "ReservedConcurrentExecutions".into(),
             Node::Int(i64::from(c)),
-        ));
+        )),
+        None => {
+            findings.add(
+                &suppress::NO_RESERVED_CONCURRENCY,
+                suppress::ATTACH_CONCURRENCY_REASON,
+            );
+        }
     }
+    findings
+        .add(&suppress::NO_DLQ, suppress::ATTACH_DLQ_REASON)
+        .add(&suppress::NO_VPC, suppress::NO_VPC_REASON)
+        .add(&suppress::ENVIRONMENT_KEY, suppress::ENVIRONMENT_KEY_REASON);
     // Deleted before the detach custom resources run, so nobody re-attaches a policy that is
     // being emptied (CloudFormation deletes in reverse dependency order).
     let cleanups = if spec.attach.detach_on_delete {
@@ -520,7 +539,9 @@ fn attach_function(spec: &Spec, pool: &str, ids: &PoolIds, policies: usize, t: &
     };
     t.push(
         &ids.function,
-        Resource::new("AWS::Lambda::Function", Node::Map(props)).with_depends_on(cleanups),
+        Resource::new("AWS::Lambda::Function", Node::Map(props))
+            .with_depends_on(cleanups)
+            .with_metadata(findings.metadata(Vec::new())),
     );
 }
 
@@ -543,7 +564,9 @@ fn detach_function(spec: &Spec, t: &mut Template) {
     )]);
     t.push(
         DETACH_FUNCTION_LOGS,
-        Resource::new("AWS::Logs::LogGroup", retention).with_retention("Retain"),
+        Resource::new("AWS::Logs::LogGroup", retention)
+            .with_retention("Retain")
+            .with_metadata(log_group_metadata(a.log_retention_days)),
     );
 
     // ListTargetsForPolicy has a `policy` resource type: this stack's policies only, each pool's
@@ -581,17 +604,12 @@ fn detach_function(spec: &Spec, t: &mut Template) {
             Node::list([inline_policy("detach-and-log", vec![list, detach, logs])]),
         ),
     ]);
-    let mut metadata = vec![(
-        "cogsynth".to_owned(),
-        Node::map([("wildcard_resource_reason", Node::s(DETACH_WILDCARD_REASON))]),
-    )];
-    metadata.extend(suppressions(
-        ATTACH_ROLE_SUPPRESSIONS,
-        DETACH_WILDCARD_SHORT,
-    ));
     t.push(
         DETACH_FUNCTION_ROLE,
-        Resource::new("AWS::IAM::Role", properties).with_metadata(Some(Node::Map(metadata))),
+        Resource::new("AWS::IAM::Role", properties).with_metadata(function_role_metadata(
+            DETACH_WILDCARD_REASON,
+            DETACH_WILDCARD_SHORT,
+        )),
     );
 
     // The policy name arrives in each request, so one function serves every pool; `*` labels
@@ -617,9 +635,17 @@ fn detach_function(spec: &Spec, t: &mut Template) {
             Node::map([("LogGroup", Node::ref_(DETACH_FUNCTION_LOGS))]),
         ),
     ]);
+    let mut findings = Suppressions::default();
+    findings
+        .add(
+            &suppress::NO_RESERVED_CONCURRENCY,
+            suppress::DETACH_CONCURRENCY_REASON,
+        )
+        .add(&suppress::NO_DLQ, suppress::DETACH_DLQ_REASON)
+        .add(&suppress::NO_VPC, suppress::NO_VPC_REASON);
     t.push(
         DETACH_FUNCTION,
-        Resource::new("AWS::Lambda::Function", props),
+        Resource::new("AWS::Lambda::Function", props).with_metadata(findings.metadata(Vec::new())),
     );
 }
 
@@ -715,9 +741,14 @@ fn attach_api(pool: &str, ids: &PoolIds, t: &mut Template) {
         ("DeploymentId", Node::ref_(&ids.api_deployment)),
         ("StageName", Node::s("v1")),
     ]);
+    let mut findings = Suppressions::default();
+    findings
+        .add(&suppress::STAGE_LOGGING, suppress::STAGE_LOGGING_REASON)
+        .add(&suppress::STAGE_TRACING, suppress::STAGE_TRACING_REASON)
+        .add(&suppress::STAGE_CACHE, suppress::STAGE_CACHE_REASON);
     t.push(
         &ids.api_stage,
-        Resource::new("AWS::ApiGateway::Stage", stage),
+        Resource::new("AWS::ApiGateway::Stage", stage).with_metadata(findings.metadata(Vec::new())),
     );
     let permission = Node::map([
         ("Action", Node::s("lambda:InvokeFunction")),
@@ -726,9 +757,15 @@ fn attach_api(pool: &str, ids: &PoolIds, t: &mut Template) {
         ("SourceArn", Node::sub(attach_route_arn(ids))),
         ("SourceAccount", Node::ref_("AWS::AccountId")),
     ]);
+    let mut findings = Suppressions::default();
+    findings.add(
+        &suppress::SCOPED_PERMISSION,
+        suppress::SCOPED_PERMISSION_REASON,
+    );
     t.push(
         &ids.api_permission,
-        Resource::new("AWS::Lambda::Permission", permission),
+        Resource::new("AWS::Lambda::Permission", permission)
+            .with_metadata(findings.metadata(Vec::new())),
     );
 }
 
@@ -782,99 +819,40 @@ fn attach_function_role(pool: &str, ids: &PoolIds) -> Resource {
             Node::list([inline_policy("attach-and-log", vec![attach, logs])]),
         ),
     ]);
-    let mut metadata = vec![(
-        "cogsynth".to_owned(),
-        Node::map([("wildcard_resource_reason", Node::s(ATTACH_WILDCARD_REASON))]),
-    )];
-    metadata.extend(suppressions(
-        ATTACH_ROLE_SUPPRESSIONS,
+    Resource::new("AWS::IAM::Role", properties).with_metadata(function_role_metadata(
+        ATTACH_WILDCARD_REASON,
         ATTACH_WILDCARD_SHORT,
-    ));
-    Resource::new("AWS::IAM::Role", properties).with_metadata(Some(Node::Map(metadata)))
+    ))
 }
 
-/// A linter's rule that a finding cogsynth accepts (by design or by waiver) would trip.
-#[derive(Clone, Copy)]
-enum Suppress {
-    /// cfn_nag `Metadata.cfn_nag.rules_to_suppress`.
-    CfnNag(&'static str),
-    /// checkov `Metadata.checkov.skip`.
-    Checkov(&'static str),
-    /// cdk-nag `Metadata.cdk_nag.rules_to_suppress`, with `applies_to`.
-    CdkNag(&'static str, Option<&'static str>),
-    /// CloudFormation Guard `Metadata.guard.SuppressedRules`.
-    Guard(&'static str),
+/// A function role's metadata: why `Resource: "*"` (`long` in the note, `short` in each tool's
+/// entry), and its inline policy.
+fn function_role_metadata(long: &str, short: &str) -> Option<Node> {
+    let mut s = Suppressions::default();
+    s.add(&suppress::WILDCARD_RESOURCE, short)
+        .add(&suppress::INLINE_POLICY, suppress::INLINE_POLICY_REASON);
+    s.metadata(vec![("wildcard_resource_reason".to_owned(), Node::s(long))])
 }
 
-/// The attach role's `iot:AttachPolicy` on `*` (docs/security-rules.md §8: "will fail by design").
-const ATTACH_ROLE_SUPPRESSIONS: &[Suppress] = &[
-    Suppress::CfnNag("W11"),
-    Suppress::Checkov("CKV_AWS_109"),
-    Suppress::CdkNag("AwsSolutions-IAM5", Some("Resource::*")),
-    Suppress::Guard("IAM_POLICYDOCUMENT_NO_WILDCARD_RESOURCE"),
-];
+/// The metadata of a role with an inline policy: its `note`, and the inline policy's reason.
+fn inline_role_metadata(note: Vec<(String, Node)>) -> Option<Node> {
+    let mut s = Suppressions::default();
+    s.add(&suppress::INLINE_POLICY, suppress::INLINE_POLICY_REASON);
+    s.metadata(note)
+}
 
-/// A pool that admits guests (CIP-POOL-001's anchors, docs/security-rules.md §2–§4).
-const GUEST_POOL_SUPPRESSIONS: &[Suppress] = &[
-    Suppress::CfnNag("W57"),
-    Suppress::Checkov("CKV_AWS_366"),
-    Suppress::CdkNag("AwsSolutions-COG7", None),
-    Suppress::Guard("COGNITO_ALLOW_UNAUTHENTICATED_IDENTITIES_RULE"),
-];
-
-/// The metadata entries, in each tool's own format, that suppress `rules` with `reason`.
-fn suppressions(rules: &[Suppress], reason: &str) -> Vec<(String, Node)> {
-    let (mut nag, mut checkov, mut cdk, mut guard) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for r in rules {
-        match *r {
-            Suppress::CfnNag(id) => nag.push(Node::map([
-                ("id", Node::s(id)),
-                ("reason", Node::s(reason)),
-            ])),
-            Suppress::Checkov(id) => checkov.push(Node::map([
-                ("id", Node::s(id)),
-                ("comment", Node::s(reason)),
-            ])),
-            Suppress::CdkNag(id, applies_to) => {
-                let mut entry = vec![
-                    ("id".to_owned(), Node::s(id)),
-                    ("reason".into(), Node::s(reason)),
-                ];
-                if let Some(a) = applies_to {
-                    entry.push(("applies_to".into(), Node::list([Node::s(a)])));
-                }
-                cdk.push(Node::Map(entry));
-            }
-            Suppress::Guard(id) => guard.push(Node::s(id)),
-        }
+/// A function's log group: no customer managed key (never needed: CloudWatch Logs encrypts at
+/// rest), and a retention under a year when the spec chose one.
+fn log_group_metadata(retention_days: u32) -> Option<Node> {
+    let mut s = Suppressions::default();
+    s.add(&suppress::LOG_GROUP_KEY, suppress::LOG_GROUP_KEY_REASON);
+    if retention_days < suppress::YEAR_OF_RETENTION {
+        s.add(
+            &suppress::SHORT_RETENTION,
+            &suppress::short_retention_reason(retention_days),
+        );
     }
-    let mut out = Vec::new();
-    if !nag.is_empty() {
-        out.push((
-            "cfn_nag".to_owned(),
-            Node::map([("rules_to_suppress", Node::List(nag))]),
-        ));
-    }
-    if !checkov.is_empty() {
-        out.push((
-            "checkov".to_owned(),
-            Node::map([("skip", Node::List(checkov))]),
-        ));
-    }
-    if !cdk.is_empty() {
-        out.push((
-            "cdk_nag".to_owned(),
-            Node::map([("rules_to_suppress", Node::List(cdk))]),
-        ));
-    }
-    if !guard.is_empty() {
-        out.push((
-            "guard".to_owned(),
-            Node::map([("SuppressedRules", Node::List(guard))]),
-        ));
-    }
-    out
+    s.metadata(Vec::new())
 }
 
 /// The reason of the spec's waiver of `rule`, if any.
@@ -1073,6 +1051,95 @@ mod tests {
                 .get("Metadata")
                 .is_none()
         );
+    }
+
+    fn skipped(t: &serde_json::Value, id: &str) -> Vec<(String, String)> {
+        t["Resources"][id]["Metadata"]["checkov"]["skip"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|e| {
+                (
+                    e["id"].as_str().unwrap().to_owned(),
+                    e["comment"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    fn guarded(t: &serde_json::Value, id: &str) -> Vec<String> {
+        t["Resources"][id]["Metadata"]["guard"]["SuppressedRules"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn reserved_concurrency_is_the_specs_and_its_absence_is_explained() {
+        // Unset: no reservation (a default fails deploys on small accounts), and the scanners'
+        // finding is suppressed with a reason that names the option.
+        let t = built(SPEC);
+        assert!(
+            t["Resources"]["AppAttachFunction"]["Properties"]
+                .get("ReservedConcurrentExecutions")
+                .is_none()
+        );
+        let skip = skipped(&t, "AppAttachFunction");
+        let (_, reason) = skip.iter().find(|(id, _)| id == "CKV_AWS_115").unwrap();
+        assert!(reason.contains("attach.reserved_concurrency"), "{reason}");
+        assert!(guarded(&t, "AppAttachFunction").contains(&"LAMBDA_CONCURRENCY_CHECK".into()));
+
+        // Set: the reservation, and nothing to suppress for it (the rest stays).
+        let t = built(&format!("{SPEC}attach: {{ reserved_concurrency: 5 }}\n"));
+        assert_eq!(
+            t["Resources"]["AppAttachFunction"]["Properties"]["ReservedConcurrentExecutions"],
+            5
+        );
+        let skip = skipped(&t, "AppAttachFunction");
+        assert!(!skip.iter().any(|(id, _)| id == "CKV_AWS_115"), "{skip:?}");
+        assert!(skip.iter().any(|(id, _)| id == "CKV_AWS_116"), "{skip:?}");
+        assert!(!guarded(&t, "AppAttachFunction").contains(&"LAMBDA_CONCURRENCY_CHECK".into()));
+
+        // The detach function never has one: only CloudFormation invokes it.
+        for t in [&built(SPEC), &t] {
+            assert!(
+                t["Resources"]["DetachFunction"]["Properties"]
+                    .get("ReservedConcurrentExecutions")
+                    .is_none()
+            );
+            let skip = skipped(t, "DetachFunction");
+            let (_, reason) = skip.iter().find(|(id, _)| id == "CKV_AWS_115").unwrap();
+            assert!(
+                reason.starts_with("Only CloudFormation invokes it"),
+                "{reason}"
+            );
+            assert!(guarded(t, "DetachFunction").contains(&"LAMBDA_CONCURRENCY_CHECK".into()));
+        }
+    }
+
+    #[test]
+    fn a_year_of_retention_needs_no_retention_suppression() {
+        let short = built(SPEC);
+        for id in ["AppAttachFunctionLogs", "DetachFunctionLogs"] {
+            assert_eq!(
+                short["Resources"][id]["Metadata"]["cogsynth"]["retention_reason"],
+                "Kept 90 days as attach.log_retention_days says (365 satisfies this rule)"
+            );
+        }
+        let year = built(&format!("{SPEC}attach: {{ log_retention_days: 365 }}\n"));
+        for id in ["AppAttachFunctionLogs", "DetachFunctionLogs"] {
+            let m = &year["Resources"][id]["Metadata"];
+            assert!(m["cogsynth"].get("retention_reason").is_none(), "{m}");
+            assert_eq!(
+                guarded(&year, id),
+                [
+                    "CLOUDWATCH_LOG_GROUP_ENCRYPTED",
+                    "CLOUDWATCH_LOG_GROUP_ENCRYPTED_CHECK"
+                ]
+            );
+        }
     }
 
     #[test]

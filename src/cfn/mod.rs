@@ -6,3 +6,4 @@ pub mod emit;
 pub mod ids;
 pub mod model;
 pub mod stackset;
+pub mod suppress;

@@ -12,7 +12,9 @@ use super::model::{
     ResourceStatus, RoleDiff, StackDiff, Status, Summary,
 };
 use super::mqtt;
+use crate::mqtt::{IDENTITY, POLICY_IDENTITY};
 use crate::policy::doc::{Effect, Identities, Layer, RoleView, Stmt, role_views, text_of};
+use crate::policy::overlap::leaked_topic;
 
 /// A parsed template and the name it is shown by.
 #[derive(Debug, Clone)]
@@ -83,6 +85,9 @@ fn summarize(stacks: &[StackDiff]) -> Summary {
             match g.kind {
                 Kind::Broadening => s.broadening += 1,
                 Kind::Narrowing => s.narrowing += 1,
+            }
+            if g.cross_identity.is_some() {
+                s.cross_identity += 1;
             }
         }
         for r in &st.resources {
@@ -234,7 +239,10 @@ fn roles(old: &Value, new: &Value) -> Vec<RoleDiff> {
     for key in keys {
         let o = old_views.get(key);
         let n = new_views.get(key);
-        let grants = grant_changes(o, n, key.1);
+        let mut grants = grant_changes(o, n, key.1);
+        if let Some(n) = n {
+            label_cross_identity(&mut grants, new, n, &new_views);
+        }
         let pool_renamed_from = renames.get(&key.0).filter(|_| o.is_some()).cloned();
         let new_notes = n.map(|n| broadened(new, &n.role_id)).unwrap_or_default();
         let old_notes = o.map(|o| broadened(old, &o.role_id)).unwrap_or_default();
@@ -311,6 +319,60 @@ fn allowed(stmts: &[Stmt]) -> BTreeSet<(String, String)> {
         .collect()
 }
 
+/// Marks every added Allow whose wildcard reaches into another identity's `${identity}` subtree
+/// granted anywhere in the same pool of the new template (any role, either layer). What the
+/// spec meant is read from the role's broadened notes (`<verb> <spec text> is granted as
+/// <resource>: ...`); an exact `a/*` means `a/#`; any other wildcard without a note is taken as
+/// meaning nothing beyond itself.
+fn label_cross_identity(
+    grants: &mut [GrantChange],
+    template: &Value,
+    view: &RoleView,
+    views: &BTreeMap<(String, Identities), RoleView>,
+) {
+    let subtrees: BTreeSet<String> = views
+        .values()
+        .filter(|v| v.pool == view.pool)
+        .flat_map(|v| v.iam.iter().chain(&v.iot))
+        .filter(|s| s.effect == Effect::Allow)
+        .flat_map(|s| {
+            s.actions.iter().flat_map(move |a| {
+                s.resources
+                    .iter()
+                    .filter_map(move |r| mqtt::translate(a, r))
+            })
+        })
+        .map(|m| m.target)
+        .filter(|t| t.contains(IDENTITY))
+        .collect();
+    let notes = broadened(template, &view.role_id);
+    for g in grants
+        .iter_mut()
+        .filter(|g| g.change == Change::Added && g.kind == Kind::Broadening && g.effect == "Allow")
+    {
+        let Some(m) = mqtt::translate(&g.action, &g.resource) else {
+            continue;
+        };
+        if !m.target.contains(['*', '?']) {
+            continue;
+        }
+        let from_note = notes.iter().find_map(|n| {
+            let (grant, rest) = n.split_once(" is granted as ")?;
+            let (resource, _) = rest.split_once(": in policies")?;
+            let (_, name) = resource.split_once('/')?;
+            (name.replace(POLICY_IDENTITY, IDENTITY) == m.target)
+                .then(|| grant.split_once(' ').map(|(_, text)| text.to_owned()))?
+        });
+        let meant = from_note.or_else(|| {
+            let stem = m.target.strip_suffix("/*")?;
+            (!stem.contains(['*', '?'])).then(|| format!("{stem}/#"))
+        });
+        g.cross_identity = subtrees
+            .iter()
+            .find_map(|s| leaked_topic(&m.target, s, meant.as_deref()));
+    }
+}
+
 fn grant_changes(
     old: Option<&RoleView>,
     new: Option<&RoleView>,
@@ -378,6 +440,7 @@ fn grant_changes(
                 resource,
                 layers,
                 effective,
+                cross_identity: None,
                 sort,
             }
         })

@@ -19,7 +19,7 @@
 //! { "version": 1,
 //!   "base": { "kind": "git", "rev": "main", "commit": "<40 hex>" } | { "kind": "dir", "dir": "old" },
 //!   "out": "out",
-//!   "summary": { "stacks_changed", "stacks_unchanged", "broadening", "narrowing",
+//!   "summary": { "stacks_changed", "stacks_unchanged", "broadening", "narrowing", "cross_identity",
 //!                "trust_changes", "resources_added", "resources_removed",
 //!                "resources_replaced", "resources_modified" },            // counts
 //!   "stacks": [ {                                                         // sorted by name
@@ -37,7 +37,8 @@
 //!         "mqtt": "subscribe a" | null,
 //!         "layers": [ { "layer": "iam" | "iot", "resource": "<logical id>",
 //!                       "policy": "<inline policy name>" | null } ],
-//!         "effective": true } ],
+//!         "effective": true,
+//!         "cross_identity": "<a topic in another identity's subtree it reaches>" (only when so) } ],
 //!       "broadened": ["<Metadata.cogsynth.broadened note new in this template>"] } ],
 //!     "resources": [ {                                                    // by logical id
 //!       "logical_id": "FleetIotPolicy", "type": "AWS::IoT::Policy",

@@ -69,6 +69,9 @@ pub struct Summary {
     pub broadening: usize,
     /// Grant changes that allow less than before.
     pub narrowing: usize,
+    /// Broadening grant changes that reach into another identity's subtree (counted in
+    /// `broadening` too).
+    pub cross_identity: usize,
     /// IAM roles whose trust policy changed (not judged: counted as broadening by `--fail-on`).
     pub trust_changes: usize,
     /// Resources added.
@@ -208,6 +211,11 @@ pub struct GrantChange {
     /// False when the change alone does not change what identities may do: a signed-in identity
     /// needs both layers, and the other layer does not allow the same action and resource.
     pub effective: bool,
+    /// For an added Allow whose policy wildcard reaches into another identity's `${identity}`
+    /// subtree (granted anywhere in the pool), a topic it reaches there, shown for identity
+    /// `us-east-1:1111` reaching `us-east-1:2222`'s: a cross-identity grant, not just a broadening.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cross_identity: Option<String>,
     /// Sort key: MQTT target (or resource), verb rank.
     #[serde(skip)]
     pub sort: (String, usize),

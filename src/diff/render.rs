@@ -34,10 +34,36 @@ fn counts(s: &Summary) -> (String, String) {
         s.resources_replaced,
         s.resources_modified
     );
+    if s.cross_identity > 0 {
+        let _ = write!(
+            detail,
+            "; {} CROSS-IDENTITY (reaching another identity's subtree)",
+            s.cross_identity
+        );
+    }
     if s.trust_changes > 0 {
         let _ = write!(detail, "; {} trust policy change(s)", s.trust_changes);
     }
     (stacks, detail)
+}
+
+/// How a grant change is labelled: a broadening that reaches another identity's subtree is
+/// cross-identity, the strongest word a reviewer can be shown.
+fn kind_word(g: &GrantChange) -> &'static str {
+    if g.cross_identity.is_some() {
+        "CROSS-IDENTITY"
+    } else {
+        g.kind.word()
+    }
+}
+
+/// Where a cross-identity grant reaches, or `None`.
+fn cross_words(g: &GrantChange) -> Option<String> {
+    g.cross_identity.as_ref().map(|t| {
+        format!(
+            "reaches `{t}`: another identity's topic (identity us-east-1:1111 reaching us-east-1:2222's subtree)"
+        )
+    })
 }
 
 /// The grant as a reviewer reads it: `subscribe fleet/news/*`, `deny publish a`, or the action
@@ -224,7 +250,7 @@ fn text_stack(s: &StackDiff, out: &mut String) {
                 &format!(
                     "    {} {:<10}  {:<width$}  in {}",
                     sign(g.change),
-                    g.kind.word(),
+                    kind_word(g),
                     grant_words(g),
                     layers.join(", ")
                 ),
@@ -232,6 +258,9 @@ fn text_stack(s: &StackDiff, out: &mut String) {
             put(out, &format!("                  {}", g.resource));
             if let Some(why) = ineffective_words(g) {
                 put(out, &format!("                  ({why})"));
+            }
+            if let Some(reach) = cross_words(g) {
+                put(out, &format!("                  ({reach})"));
             }
         }
         for b in &r.broadened {
@@ -391,6 +420,9 @@ fn md_summary(s: &Summary) -> String {
         bold(s.resources_replaced, "replaced"),
         s.resources_modified
     );
+    if s.cross_identity > 0 {
+        let _ = write!(line, " · {}", bold(s.cross_identity, "cross-identity"));
+    }
     if s.trust_changes > 0 {
         let _ = write!(
             line,
@@ -442,6 +474,7 @@ fn md_role(r: &RoleDiff, out: &mut String) {
     let _ = writeln!(out, "|---|---|---|---|");
     for g in &r.grants {
         let kind = match g.kind {
+            Kind::Broadening if g.cross_identity.is_some() => "**broadening**, **cross-identity**",
             Kind::Broadening => "**broadening**",
             Kind::Narrowing => "narrowing",
         };
@@ -460,6 +493,13 @@ fn md_role(r: &RoleDiff, out: &mut String) {
         let mut grant = code(&grant_words(g));
         if let Some(why) = ineffective_words(g) {
             let _ = write!(grant, "<br>_{}_", md(&why));
+        }
+        if let Some(t) = &g.cross_identity {
+            let _ = write!(
+                grant,
+                "<br>**reaches {}**, another identity's topic",
+                code(t)
+            );
         }
         let _ = writeln!(
             out,

@@ -5,6 +5,7 @@
 
 pub mod doc;
 pub mod eval;
+pub mod overlap;
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -56,7 +56,7 @@ fn check(ctx: &Context<'_>) -> Vec<Finding> {
                 format!("reads the request ({})", bad.join(", "))
             };
             out.push(Finding::new(
-                "/attach",
+                ctx.pointer_of(id),
                 format!("attach function {id} {what}"),
                 "take the identity id only from context.identity (direct invoke) or requestContext.identity (API Gateway, AWS_IAM)",
             ));

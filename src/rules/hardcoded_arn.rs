@@ -37,21 +37,22 @@ fn walk(v: &Value, hits: &mut Vec<String>) {
 }
 
 fn check(ctx: &Context<'_>) -> Vec<Finding> {
-    let mut hits = Vec::new();
-    if let Some(r) = ctx.template().get("Resources") {
+    let resources = ctx.template().get("Resources").and_then(Value::as_object);
+    let mut out = Vec::new();
+    for (id, r) in resources.into_iter().flatten() {
+        let mut hits = Vec::new();
         walk(r, &mut hits);
-    }
-    hits.sort();
-    hits.dedup();
-    hits.into_iter()
-        .map(|h| {
+        hits.sort();
+        hits.dedup();
+        out.extend(hits.into_iter().map(|h| {
             Finding::new(
-                "",
-                format!("`{h}` spells its partition, region or account literally"),
+                ctx.pointer_of(id),
+                format!("`{h}` in {id} spells its partition, region or account literally"),
                 "use ${AWS::Partition}, ${AWS::Region} and ${AWS::AccountId} in Fn::Sub",
             )
-        })
-        .collect()
+        }));
+    }
+    out
 }
 
 #[cfg(test)]

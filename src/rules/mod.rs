@@ -309,9 +309,14 @@ fn merge(findings: Vec<Finding>) -> Vec<Finding> {
                 None => by_resource.push((resource, vec![statement])),
             }
         }
+        // `topic/a/*`, not the whole ARN: every IoT ARN synth writes has the same prefix.
         let list: Vec<String> = by_resource
             .iter()
-            .map(|(r, s)| format!("`{r}` ({})", s.join("; ")))
+            .map(|(r, s)| {
+                let short = iot_resource(r)
+                    .map_or_else(|| (*r).to_owned(), |(kind, name)| format!("{kind}/{name}"));
+                format!("`{short}` ({})", s.join("; "))
+            })
             .collect();
         f.message = format!("{}: {}", f.message, list.join(", "));
     }
@@ -323,6 +328,7 @@ mod attach_api;
 mod attach_target;
 mod attach_wildcard_reason;
 mod classic_flow;
+mod cross_identity;
 mod guest_access;
 mod guest_actions;
 mod guest_connect;
@@ -353,6 +359,7 @@ pub static RULES: &[&Rule] = &[
     &mqtt_wildcards::RULE,
     &arn_kind::RULE,
     &wildcard_before_identity::RULE,
+    &cross_identity::RULE,
     &runtime::RULE,
     &guest_access::RULE,
     &classic_flow::RULE,

@@ -75,20 +75,37 @@ fn check(ctx: &Context<'_>) -> Vec<Finding> {
                 .flat_map(|m| m.keys().map(String::as_str)),
         );
     }
-    let mut names = Vec::new();
-    walk(t, &known, &mut names);
-    names.sort_unstable();
-    names.dedup();
-    names
+    // Per resource (found at the spec entry that made it), then the rest of the template.
+    let mut parts: Vec<(Option<&str>, &Value)> = t
+        .get("Resources")
+        .and_then(Value::as_object)
         .into_iter()
-        .map(|n| {
+        .flatten()
+        .map(|(id, r)| (Some(id.as_str()), r))
+        .collect();
+    parts.extend(
+        t.as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(k, _)| k.as_str() != "Resources")
+            .map(|(_, v)| (None, v)),
+    );
+    let mut out = Vec::new();
+    for (id, part) in parts {
+        let mut names = Vec::new();
+        walk(part, &known, &mut names);
+        names.sort_unstable();
+        names.dedup();
+        out.extend(names.into_iter().map(|n| {
+            let place = id.map_or_else(String::new, |id| format!(" in {id}"));
             Finding::new(
-                "",
-                format!("`${{{n}}}` inside Fn::Sub is not escaped"),
+                id.map(|id| ctx.pointer_of(id)).unwrap_or_default(),
+                format!("`${{{n}}}` inside Fn::Sub{place} is not escaped"),
                 format!("write `${{!{n}}}` so IAM and IoT see the policy variable"),
             )
-        })
-        .collect()
+        }));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -104,7 +121,7 @@ mod tests {
         assert_eq!(f.len(), 1);
         assert_eq!(
             f[0].message,
-            "`${cognito-identity.amazonaws.com:sub}` inside Fn::Sub is not escaped"
+            "`${cognito-identity.amazonaws.com:sub}` inside Fn::Sub in AppIotPolicy is not escaped"
         );
     }
 

@@ -544,6 +544,7 @@ fn json_has_the_documented_shape() {
         keys(&json["summary"]),
         [
             "broadening",
+            "cross_identity",
             "narrowing",
             "resources_added",
             "resources_modified",
@@ -905,4 +906,63 @@ fn hostile_topics_print_as_one_escaped_line_each_in_text() {
         "{text}"
     );
     assert!(!text.lines().any(|l| l.starts_with("## Pwned")), "{text}");
+}
+
+/// A broadened grant that reaches into another identity's subtree is labelled cross-identity,
+/// with the topic it reaches, in every format (synth itself refuses such a spec, CIP-IOTP-010;
+/// here it is waived so that out/ can hold it, as a reviewed exception or an old synth's
+/// output would).
+#[test]
+fn a_grant_reaching_another_identitys_subtree_is_cross_identity() {
+    let r = Repo::with_shop();
+    let spec = edit(
+        &shop(),
+        r#"subscribe: ["shop/news/#"]"#,
+        r#"subscribe: ["shop/news/#", "devices/+/commands"]"#,
+    ) + "waivers:\n  - { rule: CIP-IOTP-010, reason: testing the diff label of a reviewed exception }\n";
+    r.spec(&spec);
+    r.build();
+    let json = r.json(&["--base", "HEAD"]);
+    let role = &json["stacks"][0]["roles"][0];
+    let labelled: Vec<(&str, &str)> = role["grants"]
+        .as_array()
+        .expect("grants")
+        .iter()
+        .filter_map(|g| Some((g["mqtt"].as_str()?, g["cross_identity"].as_str()?)))
+        .collect();
+    assert_eq!(
+        labelled,
+        [
+            (
+                "subscribe devices/*/commands",
+                "devices/us-east-1:2222/commands/commands"
+            ),
+            (
+                "receive devices/*/commands",
+                "devices/us-east-1:2222/commands/commands"
+            ),
+        ],
+        "{json:#}"
+    );
+    assert_eq!(json["summary"]["cross_identity"], 2);
+    let text = r.diff(&["--base", "HEAD"], 0).stdout;
+    assert!(
+        text.contains("+ CROSS-IDENTITY  subscribe devices/*/commands"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "(reaches `devices/us-east-1:2222/commands/commands`: another identity's topic"
+        ),
+        "{text}"
+    );
+    let md = r
+        .diff(&["--base", "HEAD", "--format", "markdown"], 0)
+        .stdout;
+    assert!(md.contains("| added, **broadening**, **cross-identity** | `subscribe devices/*/commands`<br>**reaches `devices/us-east-1:2222/commands/commands`**"), "{md}");
+    // A grant that only broadens, next to no per-identity subtree, keeps its plain label.
+    let r = Repo::with_shop();
+    r.add_alerts();
+    let json = r.json(&["--base", "HEAD"]);
+    assert_eq!(json["summary"]["cross_identity"], 0, "{json:#}");
 }

@@ -18,6 +18,8 @@ mod limits;
 mod props;
 mod readme;
 mod resource_schemas;
+mod rule_findings;
 mod sarif;
 mod simulate;
 mod support;
+mod suppressions;

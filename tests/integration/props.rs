@@ -161,3 +161,134 @@ proptest! {
         }
     }
 }
+
+/// Whether MQTT filter `filter` matches topic `topic` (`+` one level, `#` the rest and the
+/// parent), the spec's meaning.
+fn mqtt_matches(filter: &str, topic: &str) -> bool {
+    let f: Vec<&str> = filter.split('/').collect();
+    let t: Vec<&str> = topic.split('/').collect();
+    for (k, level) in f.iter().enumerate() {
+        match *level {
+            "#" => return true,
+            "+" if k < t.len() => {}
+            l if k < t.len() && t[k] == l => {}
+            _ => return false,
+        }
+    }
+    f.len() == t.len()
+}
+
+/// A per-identity subtree that shares its first level with the shared grants: `a/${identity}/…`.
+fn overlapping_own() -> impl Strategy<Value = String> {
+    (
+        prop_oneof![Just("a"), Just("b")],
+        prop::collection::vec(prop_oneof![Just("c"), Just("d"), Just("+")], 0..2),
+        any::<bool>(),
+    )
+        .prop_map(|(first, rest, hash)| {
+            let mut levels = vec![first.to_owned(), "${identity}".to_owned()];
+            levels.extend(rest.into_iter().map(str::to_owned));
+            if hash {
+                levels.push("#".to_owned());
+            }
+            levels.join("/")
+        })
+}
+
+/// A shared grant over the same levels, with `+` where an identity id may stand.
+fn overlapping_shared() -> impl Strategy<Value = String> {
+    (
+        prop::collection::vec(
+            prop_oneof![Just("a"), Just("b"), Just("c"), Just("+")],
+            1..4,
+        ),
+        any::<bool>(),
+    )
+        .prop_map(|(levels, hash)| {
+            let mut all: Vec<String> = levels.into_iter().map(str::to_owned).collect();
+            if hash {
+                all.push("#".to_owned());
+            }
+            all.join("/")
+        })
+        .prop_filter("no identity", |p| !p.contains("${identity}"))
+}
+
+/// Topics that `pattern` (or its translation) may reach for identity `id`: each `+` filled with
+/// one level, several levels, or an identity id, each `#` with nothing or a level or two.
+fn probes(pattern: &str, id: &str) -> Vec<String> {
+    let pluses = [
+        "x",
+        "x/y",
+        ME,
+        OTHER,
+        &format!("{OTHER}/x"),
+        &format!("x/{OTHER}"),
+    ]
+    .map(str::to_owned);
+    let hashes = ["", "x", "x/y"];
+    let mut out = Vec::new();
+    for plus in &pluses {
+        for hash in hashes {
+            let levels: Vec<String> = pattern
+                .split('/')
+                .filter_map(|l| match l {
+                    "${identity}" => Some(id.to_owned()),
+                    "+" => Some(plus.clone()),
+                    "#" if hash.is_empty() => None,
+                    "#" => Some(hash.to_owned()),
+                    lit => Some(lit.to_owned()),
+                })
+                .collect();
+            out.push(levels.join("/"));
+        }
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, .. ProptestConfig::default() })]
+
+    /// Shared `+` grants next to per-identity subtrees under the same levels: every topic the
+    /// generated policies let identity ME publish or receive either matches the spec's MQTT
+    /// grants exactly, or is a broadening that never falls inside another identity's subtree.
+    /// A spec where it would is refused (CIP-IOTP-010 and its kin), so synth never writes it.
+    #[test]
+    fn broadened_grants_never_reach_another_identitys_subtree(
+        own in prop::collection::vec(overlapping_own(), 1..3),
+        shared in prop::collection::vec(overlapping_shared(), 1..3),
+        subscribe_shared in any::<bool>(),
+    ) {
+        let mut publish: Vec<String> = own.clone();
+        let mut subscribe: Vec<String> = own.clone();
+        if subscribe_shared { subscribe.extend(shared.iter().cloned()) } else { publish.extend(shared.iter().cloned()) }
+        publish.sort();
+        publish.dedup();
+        subscribe.sort();
+        subscribe.dedup();
+        let text = spec(&publish, &subscribe);
+        let (c, diags) = compile("p.yaml", text.as_bytes());
+        let refused = diags.iter().any(|d| d.severity == cogsynth::diag::Severity::Error);
+        let Some(c) = c.filter(|_| !refused) else {
+            return Ok(()); // synth writes nothing for this spec
+        };
+        let view = role_views(&c.json).into_iter().find(|v| v.role == "member").expect("member");
+        let theirs = |t: &str| own.iter().any(|p| mqtt_matches(&p.replace("${identity}", OTHER), t));
+        for (verb, granted) in [("publish", &publish), ("receive", &subscribe)] {
+            let exact = |t: &str| granted.iter().any(|p| mqtt_matches(&p.replace("${identity}", ME), t));
+            for pattern in publish.iter().chain(&subscribe) {
+                for id in [ME, OTHER] {
+                    for t in probes(pattern, id) {
+                        if t.is_empty() || !allowed(&view, ME, &format!("{verb} {t}")) {
+                            continue;
+                        }
+                        prop_assert!(
+                            exact(&t) || !theirs(&t),
+                            "{verb} {t} is allowed for {ME} beyond the spec's grants and inside {OTHER}'s subtree\n{text}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
