@@ -4,6 +4,8 @@
 //! `DIR/<stack>.ts` (atomically). Exit 2 for an unknown stack or a spec with input errors.
 //! Must not: touch `out/` (the kit is generated on demand, not committed with the templates).
 
+pub mod typescript;
+
 use std::io::Write;
 use std::path::Path;
 
@@ -36,13 +38,7 @@ pub fn run(args: &ClientArgs, cwd: &Path, stdout: &mut dyn Write, stderr: &mut d
     let m = manifest(stack);
     let (text, name) = match args.lang {
         ClientLang::Manifest => (to_json(&m), format!("{}.manifest.json", m.stack)),
-        ClientLang::Typescript => {
-            let _ = writeln!(
-                stderr,
-                "synth client: error: --lang typescript is not built yet"
-            );
-            return EXIT_INPUT;
-        }
+        ClientLang::Typescript => (typescript::generate(&m), format!("{}.ts", m.stack)),
     };
     match &args.out {
         None => {

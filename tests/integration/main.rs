@@ -6,6 +6,7 @@
 
 mod ci_recipe;
 mod cli;
+mod client;
 mod deploy_command;
 mod detach_runtime;
 mod diff;
