@@ -15,6 +15,7 @@ pub mod diag;
 pub mod diff;
 pub mod expect;
 pub mod explain;
+pub mod fuzzing;
 pub mod input;
 pub mod lambda;
 pub mod limits;

@@ -12,6 +12,7 @@ mod detach_runtime;
 mod diff;
 mod environments;
 mod explain;
+mod fuzz_smoke;
 mod golden;
 mod harness;
 mod lambda_runtime;
