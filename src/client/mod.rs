@@ -11,9 +11,9 @@ use std::path::Path;
 
 use crate::cli::{ClientArgs, ClientLang};
 use crate::diag::io_words;
-use crate::manifest::{load_stacks, manifest, to_json};
 use crate::error::Exit;
 use crate::layout::display;
+use crate::manifest::{load_stacks, manifest, to_json};
 
 /// Runs `synth client`; returns the exit code.
 pub fn run(args: &ClientArgs, cwd: &Path, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Exit {

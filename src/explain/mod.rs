@@ -32,11 +32,11 @@ use serde_json::{Value, json};
 
 use crate::cli::{ExplainArgs, ExplainFormat};
 use crate::diag::io_words;
+use crate::error::Exit;
 use crate::input::read_bounded;
+use crate::layout::display;
 use crate::manifest::{Stack, load_stacks};
 use crate::policy::doc::Identities;
-use crate::error::Exit;
-use crate::layout::display;
 use crate::text::escape;
 
 use judge::{Judged, Verdict, candidates, judge, verb_of};
