@@ -36,11 +36,7 @@ fn check(ctx: &Context<'_>) -> Vec<Finding> {
                 ctx,
                 s,
                 r,
-                format!(
-                    "gives guests of identity pool `{}` `{}` on {why}",
-                    v.pool,
-                    s.actions.join(", ")
-                ),
+                format!("gives guests of identity pool `{}` {why}", v.pool),
                 "give guests exact topics, or topics under their own `${identity}`",
             ));
         }
