@@ -21,6 +21,8 @@
 
 pub mod judge;
 pub mod logs;
+pub mod principal;
+pub mod relation;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
