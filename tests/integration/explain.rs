@@ -268,6 +268,12 @@ fn unusable_input_exits_2_at_line_and_column() {
     assert_eq!(ran.code, 2);
     let ran = s.run(&["explain", "logs/session.jsonl", "--stacks", "logs"]);
     assert_eq!(ran.code, 2, "no specs there: {ran:?}");
+    assert_eq!(
+        ran.stderr,
+        "logs: error[io]: no *.yaml specs found\nsynth explain: error: the specs must be valid to explain against them\n",
+        "every fatal error in the one wording of `Error`"
+    );
+    assert!(ran.stdout.is_empty());
 }
 
 #[test]
