@@ -17,6 +17,7 @@ pub mod diag;
 pub mod diff;
 pub mod error;
 pub mod expect;
+pub mod fuzzing;
 pub mod input;
 pub mod lambda;
 pub mod layout;

@@ -17,7 +17,7 @@ use std::thread;
 use crate::cfn::emit::{Format, emit, emit_node};
 use crate::cfn::stackset;
 use crate::cli::{Cli, DiagFormat, TemplateFormat};
-use crate::compile::compile;
+use crate::compile::{Compiled, compile};
 use crate::diag::{self, Class, Diagnostic, Pos, Severity, io_words};
 use crate::error::{Error, Exit};
 use crate::input::{SPEC_MAX_BYTES, read_bounded};
@@ -202,27 +202,14 @@ fn build_one(cwd: &Path, file: &Path, format: Format, out_dir: &OutDir) -> One {
     let (compiled, found) = compile(&shown, &bytes);
     one.diags = found;
     let Some(c) = compiled else { return one };
-    let stack = &c.loaded.spec.stack;
     let source = c.loaded.file.clone();
-    let text = emit_node(&c.node, &source, format);
-    one.diags.extend(limits::check_text(&c, &text));
-    let mut files = vec![(out_dir.join(layout::template_name(stack, format)), text)];
-    for (env_name, env) in &c.loaded.spec.environments {
-        files.push((
-            out_dir.join(layout::parameters_name(stack, env_name)),
-            stackset::parameter_file(env),
-        ));
-    }
-    if let Some(set) = stackset::build(&c.loaded.spec) {
-        files.push((
-            out_dir.join(layout::stackset_name(stack, format)),
-            emit(&set, &source, format),
-        ));
-    }
+    let (files, size_diags) = emit_files(&c, format);
+    one.diags.extend(size_diags);
     // Set each file against the disk now, so no text outlives its spec.
     one.built = files
         .into_iter()
-        .map(|(path, text)| {
+        .map(|(name, text)| {
+            let path = out_dir.join(name);
             Ok(Built {
                 source: source.clone(),
                 staged: out_dir.stage(&path, &text)?,
@@ -230,8 +217,31 @@ fn build_one(cwd: &Path, file: &Path, format: Format, out_dir: &OutDir) -> One {
             })
         })
         .collect();
-    one.stack = Some((stack.clone(), c.loaded.doc.locate("/stack")));
+    one.stack = Some((c.loaded.spec.stack.clone(), c.loaded.doc.locate("/stack")));
     one
+}
+
+/// The files one compiled spec gives, in order: (file name in the output directory, text).
+/// The template comes first; with it, the diagnostics about its size.
+pub fn emit_files(c: &Compiled, format: Format) -> (Vec<(String, String)>, Vec<Diagnostic>) {
+    let stack = &c.loaded.spec.stack;
+    let source = &c.loaded.file;
+    let text = emit_node(&c.node, source, format);
+    let diags = limits::check_text(c, &text);
+    let mut files = vec![(layout::template_name(stack, format), text)];
+    for (env_name, env) in &c.loaded.spec.environments {
+        files.push((
+            layout::parameters_name(stack, env_name),
+            stackset::parameter_file(env),
+        ));
+    }
+    if let Some(set) = stackset::build(&c.loaded.spec) {
+        files.push((
+            layout::stackset_name(stack, format),
+            emit(&set, source, format),
+        ));
+    }
+    (files, diags)
 }
 
 fn planned(built: &[Built]) -> BTreeSet<PathBuf> {

@@ -86,6 +86,17 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Doc, Diagnostic> {
         )
         .with_help("save the spec as UTF-8")
     })?;
+    // YAML ends a line at a carriage return alone, as at CRLF or LF; terminals, git and the
+    // snippet under a diagnostic do not, so every position after it would name the wrong line.
+    if let Some(at) = lone_carriage_return(bytes) {
+        return Err(Diagnostic::input(
+            "spec-encoding",
+            file,
+            Some(pos_of_byte(bytes, at)),
+            "a carriage return (CR) that does not end a CRLF line ending",
+        )
+        .with_help("save the spec with LF or CRLF line endings"));
+    }
     if text.lines().all(|l| {
         let l = l.trim();
         l.is_empty() || l.starts_with('#')
@@ -100,6 +111,37 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Doc, Diagnostic> {
         return Ok(doc);
     }
     parse_general(file, text)
+}
+
+/// The fast path held to the general one (tests and `crate::fuzzing`): when [`events::parse`]
+/// reads `text`, the general path must read the same value with the same value and key
+/// positions. `Ok(true)`: both read it alike; `Ok(false)`: the fast path left it alone;
+/// `Err`: they disagree, in words.
+pub(crate) fn fast_path_agrees(text: &str) -> Result<bool, String> {
+    let Some(fast) = events::parse(text) else {
+        return Ok(false);
+    };
+    let general = parse_general("t.yaml", text)
+        .map_err(|d| format!("only the fast path accepts {text:?}: {}", d.message))?;
+    if fast.value != general.value {
+        return Err(format!(
+            "values of {text:?} differ: fast {:?}, general {:?}",
+            fast.value, general.value
+        ));
+    }
+    if fast.values != general.values {
+        return Err(format!(
+            "value positions of {text:?} differ: fast {:?}, general {:?}",
+            fast.values, general.values
+        ));
+    }
+    if fast.keys != general.keys {
+        return Err(format!(
+            "key positions of {text:?} differ: fast {:?}, general {:?}",
+            fast.keys, general.keys
+        ));
+    }
+    Ok(true)
 }
 
 /// Any YAML, through serde-saphyr: the path for everything [`events::parse`] leaves alone, and
@@ -172,6 +214,11 @@ fn yaml_message(raw: &str) -> (String, &'static str) {
         first.to_owned(),
         "fix the YAML syntax here or just before it (an unclosed bracket or quote is reported where the parser gives up)",
     )
+}
+
+/// The offset of the first `\r` not followed by `\n`.
+fn lone_carriage_return(bytes: &[u8]) -> Option<usize> {
+    (0..bytes.len()).find(|&i| bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n'))
 }
 
 fn bytecount_newlines(bytes: &[u8]) -> usize {
@@ -388,6 +435,15 @@ mod tests {
         let d = parse_err(b"a: 1\nb: x\xff\n");
         assert_eq!(d.code, "spec-encoding");
         assert_eq!(d.pos, Some(Pos { line: 2, col: 5 }));
+    }
+
+    #[test]
+    fn refuses_a_lone_carriage_return_at_its_position() {
+        let d = parse_err(b"a: 1\r\nb: x\ry\n");
+        assert_eq!(d.code, "spec-encoding");
+        assert_eq!(d.pos, Some(Pos { line: 2, col: 5 }));
+        assert_eq!(parse_err(b"a: 1\r").pos, Some(Pos { line: 1, col: 5 }));
+        assert_eq!(parse_ok("a: 1\r\nb: 2\r\n").value["b"], 2);
     }
 
     #[test]

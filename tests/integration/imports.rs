@@ -41,6 +41,8 @@ const STAGES: &[&[&str]] = &[
     // Command-line arguments, then the commands.
     &["cli"],
     &["commands"],
+    // The fuzz targets' bodies drive the build command's file list.
+    &["fuzzing"],
 ];
 
 /// A module path, `["rules", "helpers"]`; the crate root is empty.

@@ -10,6 +10,7 @@ mod deploy_command;
 mod detach_runtime;
 mod diff;
 mod environments;
+mod fuzz_smoke;
 mod golden;
 mod harness;
 mod imports;
