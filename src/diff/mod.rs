@@ -5,8 +5,9 @@
 //! broadening or narrowing; resources added, removed, replaced (with what a replacement breaks
 //! here) and modified; trust policy changes leaf by leaf.
 //!
-//! Parts: [`base`] reads both sides, [`compare`] diffs one stack, [`mqtt`] reads policy resources
-//! back as MQTT grants, [`model`] is the report, [`render`] prints text and Markdown.
+//! Parts: [`base`] reads both sides, [`compare`] diffs one stack (its grants in `grants`, its
+//! resources in `resources`), [`mqtt`] reads policy resources back as MQTT grants, [`model`] is
+//! the report, [`render`] prints text and Markdown.
 //!
 //! The command (`commands::diff`) reads the arguments, prints the report and decides the exit
 //! code: 0, or 1 when `--fail-on` matches (`broadening`: a broadening grant change or a trust
@@ -54,9 +55,11 @@
 
 pub mod base;
 pub mod compare;
+mod grants;
 pub mod model;
 pub mod mqtt;
 pub mod render;
+mod resources;
 
 use std::collections::BTreeMap;
 
