@@ -11,17 +11,31 @@ use super::at;
 
 pub(super) fn check(l: &Loaded, out: &mut Vec<Diagnostic>) {
     for (scope_name, scope) in &l.spec.topic_scopes {
+        let texts = |list: &[String]| -> Vec<(String, String)> {
+            list.iter()
+                .enumerate()
+                .map(|(i, t)| (t.clone(), i.to_string()))
+                .collect()
+        };
+        // A publish entry's topic is the entry itself, or its `topic` key in the long form.
+        let published: Vec<(String, String)> = scope
+            .publish
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.topic().to_owned(), format!("{i}{}", p.topic_suffix())))
+            .collect();
         let lists = [
-            ("connect", &scope.connect, Kind::ClientId),
-            ("publish", &scope.publish, Kind::Topic),
-            ("subscribe", &scope.subscribe, Kind::Filter),
-            ("receive", &scope.receive, Kind::Topic),
+            ("connect", texts(&scope.connect), Kind::ClientId),
+            ("publish", published, Kind::Topic),
+            ("subscribe", texts(&scope.subscribe), Kind::Filter),
+            ("receive", texts(&scope.receive), Kind::Topic),
         ];
         for (field, list, kind) in lists {
             let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
-            for (i, text) in list.iter().enumerate() {
-                let idx = i.to_string();
-                let pos = at(l, &["topic_scopes", scope_name, field, &idx]);
+            for (i, (text, at_text)) in list.iter().enumerate() {
+                let mut tokens = vec!["topic_scopes", scope_name.as_str(), field];
+                tokens.extend(at_text.split('/'));
+                let pos = at(l, &tokens);
                 let what = if kind == Kind::ClientId {
                     "client id"
                 } else {

@@ -16,7 +16,7 @@ use crate::spec::Spec;
 /// One IoT action and the resources it is allowed on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Statement {
-    /// IAM-style statement id: `Connect`, `Publish`, `Subscribe` or `Receive`.
+    /// IAM-style statement id: `Connect`, `Publish`, `RetainPublish`, `Subscribe` or `Receive`.
     pub sid: &'static str,
     /// `iot:Connect`, ...
     pub action: &'static str,
@@ -40,6 +40,9 @@ pub struct Grants {
     pub connect: BTreeSet<String>,
     /// `topic/<name>` resources for iot:Publish.
     pub publish: BTreeSet<String>,
+    /// `topic/<name>` resources for iot:RetainPublish: publish entries with `retain: true`, a
+    /// subset of `publish` (AWS needs both actions for a retained message, docs/aws-facts.md §3.6).
+    pub retain: BTreeSet<String>,
     /// `topicfilter/<filter>` resources for iot:Subscribe.
     pub subscribe: BTreeSet<String>,
     /// `topic/<name>` resources for iot:Receive.
@@ -71,14 +74,18 @@ impl Grants {
                 g.origin(&resource, at("connect", i));
                 g.connect.insert(resource);
             }
-            for (i, topic) in scope.publish.iter().enumerate() {
-                g.add(
-                    "publish",
-                    topic,
-                    "topic/",
-                    Target::Publish,
-                    &at("publish", i),
-                );
+            for (i, entry) in scope.publish.iter().enumerate() {
+                let at = format!("{}{}", at("publish", i), entry.topic_suffix());
+                g.add("publish", entry.topic(), "topic/", Target::Publish, &at);
+                if entry.retain() {
+                    g.add(
+                        "publish-retained",
+                        entry.topic(),
+                        "topic/",
+                        Target::Retain,
+                        &at,
+                    );
+                }
             }
             for (i, filter) in scope.subscribe.iter().enumerate() {
                 let at = at("subscribe", i);
@@ -126,6 +133,7 @@ impl Grants {
             }
             match target {
                 Target::Publish => self.publish.insert(resource),
+                Target::Retain => self.retain.insert(resource),
                 Target::Subscribe => self.subscribe.insert(resource),
                 Target::Receive => self.receive.insert(resource),
             };
@@ -137,6 +145,7 @@ impl Grants {
         [
             ("Connect", "iot:Connect", &self.connect),
             ("Publish", "iot:Publish", &self.publish),
+            ("RetainPublish", "iot:RetainPublish", &self.retain),
             ("Subscribe", "iot:Subscribe", &self.subscribe),
             ("Receive", "iot:Receive", &self.receive),
         ]
@@ -159,6 +168,7 @@ impl Grants {
 #[derive(Clone, Copy)]
 enum Target {
     Publish,
+    Retain,
     Subscribe,
     Receive,
 }
@@ -236,6 +246,41 @@ mod tests {
             ["topic/lobby/hello"]
         );
         assert!(g.subscribe.is_empty() && g.publish.is_empty());
+    }
+
+    #[test]
+    fn retained_publish_entries_add_retain_publish_on_the_same_topics() {
+        let text = FLEET.replace(
+            "publish: [\"devices/${identity}/telemetry\", \"devices/${identity}/status/+\"]",
+            "publish: [\"devices/${identity}/telemetry\", { topic: \"devices/${identity}/state/#\", retain: true }, { topic: \"devices/${identity}/log\" }]",
+        );
+        let g = Grants::of_role(&spec(&text), "member");
+        assert_eq!(
+            g.retain.iter().collect::<Vec<_>>(),
+            [
+                "topic/devices/${identity}/state",
+                "topic/devices/${identity}/state/*"
+            ]
+        );
+        assert!(g.retain.is_subset(&g.publish));
+        assert!(g.publish.contains("topic/devices/${identity}/log"));
+        let s = g.statements();
+        let order: Vec<&str> = s.iter().map(|s| s.action).collect();
+        assert_eq!(
+            order,
+            [
+                "iot:Connect",
+                "iot:Publish",
+                "iot:RetainPublish",
+                "iot:Subscribe",
+                "iot:Receive"
+            ]
+        );
+        // The long form points at its `topic`, for findings and errors.
+        assert_eq!(
+            g.origins["topic/devices/${identity}/state"],
+            ["/topic_scopes/own/publish/1/topic".to_owned()].into()
+        );
     }
 
     #[test]

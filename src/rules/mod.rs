@@ -221,6 +221,10 @@ impl<'a> Context<'a> {
             ([_, scope, verb, _], Some(t)) if parts[0] == "topic_scopes" => {
                 format!("`{verb} {t}` (topic scope `{scope}`)")
             }
+            // The long form of a publish entry: `{ topic: T, retain: true }`.
+            ([_, scope, verb, _, _], Some(t)) if parts[0] == "topic_scopes" => {
+                format!("`{verb} {t}` (topic scope `{scope}`)")
+            }
             ([_, role], _) if parts[0] == "roles" => format!("role `{role}`"),
             ([_, pool, ..], _) if parts[0] == "identity_pools" => {
                 format!("identity pool `{pool}`")

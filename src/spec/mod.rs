@@ -213,15 +213,61 @@ pub struct TopicScope {
     /// Client ids.
     #[serde(default)]
     pub connect: Vec<String>,
-    /// Topics (wildcards: any matching topic).
+    /// Topics (wildcards: any matching topic), each optionally with the right to retain.
     #[serde(default)]
-    pub publish: Vec<String>,
+    pub publish: Vec<Publish>,
     /// Topic filters (the filter and narrower ones); implies receive.
     #[serde(default)]
     pub subscribe: Vec<String>,
     /// Topics to receive on.
     #[serde(default)]
     pub receive: Vec<String>,
+}
+
+/// One `publish` entry: a topic, or `{ topic, retain }` when a retained message may be
+/// published to it (`iot:RetainPublish` besides `iot:Publish`, docs/aws-facts.md §3.6).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum Publish {
+    /// `"devices/${identity}/telemetry"`.
+    Topic(String),
+    /// `{ topic: "devices/${identity}/state", retain: true }`.
+    Detailed(DetailedPublish),
+}
+
+/// The long form of a `publish` entry.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DetailedPublish {
+    /// The topic.
+    pub topic: String,
+    /// May messages to it be retained (default false).
+    #[serde(default)]
+    pub retain: bool,
+}
+
+impl Publish {
+    /// The topic as written.
+    pub fn topic(&self) -> &str {
+        match self {
+            Publish::Topic(t) => t,
+            Publish::Detailed(d) => &d.topic,
+        }
+    }
+
+    /// True when messages to the topic may be retained.
+    pub fn retain(&self) -> bool {
+        matches!(self, Publish::Detailed(d) if d.retain)
+    }
+
+    /// The JSON-pointer suffix of the topic text within the entry: empty for the short form,
+    /// `/topic` for the long one.
+    pub fn topic_suffix(&self) -> &'static str {
+        match self {
+            Publish::Topic(_) => "",
+            Publish::Detailed(_) => "/topic",
+        }
+    }
 }
 
 /// A role: what an identity may do.
