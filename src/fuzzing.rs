@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::cfn::emit::Format;
 use crate::cfn::model::Node;
-use crate::commands::build::emit_files;
+use crate::compile::emit_files;
 use crate::diag::{self, Diagnostic, Pos};
 use crate::{compile as pipeline, sarif, source};
 

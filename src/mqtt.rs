@@ -147,6 +147,24 @@ pub fn check(text: &str, kind: Kind) -> Result<(), TopicError> {
     Ok(())
 }
 
+/// Whether MQTT topic filter `filter` matches topic `topic` as the broker reads it: `+` is one
+/// level, `#` the remaining levels and the parent (`a/#` matches `a`), anything else itself.
+/// The meaning a spec's topics and filters have, against which translations are judged.
+pub fn matches(filter: &str, topic: &str) -> bool {
+    let topic: Vec<&str> = topic.split('/').collect();
+    let mut count = 0;
+    for (k, want) in filter.split('/').enumerate() {
+        match (want, topic.get(k)) {
+            ("#", _) => return true,
+            ("+", Some(_)) => {}
+            (want, Some(got)) if want == *got => {}
+            _ => return false,
+        }
+        count = k + 1;
+    }
+    count == topic.len()
+}
+
 /// True for a character a topic or client id may hold: one an IAM policy document can carry
 /// (tab, LF, CR and U+0020-U+00FF; IAM quotas, docs/aws-facts.md §7) that is not a control
 /// character (MQTT 3.1.1 section 1.5.3 forbids U+0000 and advises against U+0001-U+001F and
@@ -265,6 +283,27 @@ mod tests {
         }
         assert_eq!(check("${identity}", Kind::ClientId), Ok(()));
         assert_eq!(check("web-${identity}", Kind::ClientId), Ok(()));
+    }
+
+    #[test]
+    fn matches_as_the_broker_does() {
+        for (filter, topic, want) in [
+            ("a/b", "a/b", true),
+            ("a/b", "a/b/c", false),
+            ("a/+", "a/b", true),
+            ("a/+", "a", false),
+            ("a/+", "a/b/c", false),
+            ("a/+/c", "a//c", true),
+            ("a/#", "a", true),
+            ("a/#", "a/b/c", true),
+            ("a/#", "ab", false),
+            ("#", "anything/at/all", true),
+            ("/#", "/x", true),
+            ("/#", "x", false),
+            ("+/b", "/b", true),
+        ] {
+            assert_eq!(matches(filter, topic), want, "{filter} vs {topic}");
+        }
     }
 
     #[test]

@@ -14,15 +14,13 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 
-use crate::cfn::emit::{Format, emit, emit_node};
-use crate::cfn::stackset;
+use crate::cfn::emit::Format;
 use crate::cli::{Cli, DiagFormat, TemplateFormat};
-use crate::compile::{Compiled, compile};
+use crate::compile::{compile, emit_files};
 use crate::diag::{self, Class, Diagnostic, Pos, Severity, io_words};
 use crate::error::{Error, Exit};
 use crate::input::{SPEC_MAX_BYTES, read_bounded};
 use crate::layout::{self, display};
-use crate::limits;
 use crate::output::{OutDir, Staged};
 
 /// A spec that passed every check, with its template text.
@@ -219,29 +217,6 @@ fn build_one(cwd: &Path, file: &Path, format: Format, out_dir: &OutDir) -> One {
         .collect();
     one.stack = Some((c.loaded.spec.stack.clone(), c.loaded.doc.locate("/stack")));
     one
-}
-
-/// The files one compiled spec gives, in order: (file name in the output directory, text).
-/// The template comes first; with it, the diagnostics about its size.
-pub fn emit_files(c: &Compiled, format: Format) -> (Vec<(String, String)>, Vec<Diagnostic>) {
-    let stack = &c.loaded.spec.stack;
-    let source = &c.loaded.file;
-    let text = emit_node(&c.node, source, format);
-    let diags = limits::check_text(c, &text);
-    let mut files = vec![(layout::template_name(stack, format), text)];
-    for (env_name, env) in &c.loaded.spec.environments {
-        files.push((
-            layout::parameters_name(stack, env_name),
-            stackset::parameter_file(env),
-        ));
-    }
-    if let Some(set) = stackset::build(&c.loaded.spec) {
-        files.push((
-            layout::stackset_name(stack, format),
-            emit(&set, source, format),
-        ));
-    }
-    (files, diags)
 }
 
 fn planned(built: &[Built]) -> BTreeSet<PathBuf> {

@@ -293,20 +293,7 @@ mod tests {
         );
     }
 
-    /// MQTT's own rule, level by level (a reference matcher for the tests).
-    fn mqtt_matches(filter: &str, topic: &str) -> bool {
-        let f: Vec<&str> = filter.split('/').collect();
-        let t: Vec<&str> = topic.split('/').collect();
-        for (k, level) in f.iter().enumerate() {
-            match *level {
-                "#" => return true,
-                "+" if k < t.len() => {}
-                l if k < t.len() && t[k] == l => {}
-                _ => return false,
-            }
-        }
-        f.len() == t.len()
-    }
+    use crate::mqtt::matches as mqtt_matches;
 
     fn filter() -> impl proptest::strategy::Strategy<Value = String> {
         use proptest::prelude::*;

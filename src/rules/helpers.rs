@@ -1,7 +1,7 @@
 //! What several rules share: action facts of the IoT policy language, the Cognito trust
 //! statements of a template, and where a wildcard reaches across identities (ARNs are read by
-//! `crate::arn`). A rule's own logic stays in its file; anything a second rule needs moves here, so
-//! no rule file imports another.
+//! the `arn` module). A rule's own logic stays in its file; anything a second rule needs moves
+//! here, so no rule file imports another.
 //! Must not: hold a check (rules are in their own files), or know rule ids.
 
 use serde_json::Value;

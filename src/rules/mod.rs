@@ -1,7 +1,8 @@
 //! Security rules: checks on the spec and on the template synth built from it. One file per
-//! rule; each has a stable id, a severity, a rationale naming its anchor
-//! (docs/security-rules.md §9 and the tools it cites), and tests that fire and
-//! that do not. Errors block synth (exit 1); warnings print. A spec may waive a rule with a
+//! rule, named by its id (CIP-IOTP-007 is `iotp_007.rs`); what several rules share is in
+//! `helpers`, and what they look at is [`Context`]. Each rule has a stable id, a severity, a
+//! rationale naming its anchor (docs/security-rules.md §9 and the tools it cites), and tests
+//! that fire and that do not. Errors block synth (exit 1); warnings print. A spec may waive a rule with a
 //! reason (`waivers:`); the reason then also goes into the template's suppression metadata.
 //! Must not: change the template (rules judge; `cfn::build` decides).
 
@@ -328,52 +329,53 @@ fn merge(findings: Vec<Finding>) -> Vec<Finding> {
     out
 }
 
-mod arn_kind;
-mod attach_api;
-mod attach_target;
-mod attach_wildcard_reason;
-mod classic_flow;
-mod cross_identity;
-mod guest_access;
-mod guest_actions;
-mod guest_connect;
-mod guest_invoke;
-mod guest_reach;
-mod hardcoded_arn;
+// One file per rule, named by its id: CIP-IOTP-007 is `iotp_007.rs`.
+mod attach_001;
+mod attach_003;
+mod attach_004;
+mod attach_005;
+mod auth_001;
+mod cfn_001;
+mod cfn_002;
 mod helpers;
-mod member_control_plane;
-mod mqtt_wildcards;
-mod runtime;
-mod sub_escape;
-mod trust_amr;
-mod trust_audience;
-mod wildcard_actions;
-mod wildcard_before_identity;
-mod wildcard_resources;
+mod iam_001;
+mod iotp_002;
+mod iotp_003;
+mod iotp_005;
+mod iotp_007;
+mod iotp_010;
+mod lambda_001;
+mod pool_001;
+mod pool_002;
+mod trust_001;
+mod trust_002;
+mod unauth_001;
+mod unauth_002;
+mod unauth_003;
 
-/// Every rule, in id order.
+/// Every rule, in id order (the order of the file names).
 pub static RULES: &[&Rule] = &[
-    &attach_target::RULE,
-    &guest_invoke::RULE,
-    &attach_wildcard_reason::RULE,
-    &attach_api::RULE,
-    &member_control_plane::RULE,
-    &sub_escape::RULE,
-    &hardcoded_arn::RULE,
-    &wildcard_actions::RULE,
-    &wildcard_resources::RULE,
-    &mqtt_wildcards::RULE,
-    &arn_kind::RULE,
-    &wildcard_before_identity::RULE,
-    &cross_identity::RULE,
-    &runtime::RULE,
-    &guest_access::RULE,
-    &classic_flow::RULE,
-    &trust_audience::RULE,
-    &trust_amr::RULE,
-    &guest_actions::RULE,
-    &guest_connect::RULE,
-    &guest_reach::RULE,
+    &attach_001::RULE,
+    &attach_003::RULE,
+    &attach_004::RULE,
+    &attach_005::RULE,
+    &auth_001::RULE,
+    &cfn_001::RULE,
+    &cfn_002::RULE,
+    &iam_001::RULE,
+    &iotp_002::RULE,
+    &iotp_003::RULE,
+    &iotp_005::RULE,
+    &iotp_007::RULE,
+    &iotp_010::RULE,
+    &lambda_001::RULE,
+    &pool_001::RULE,
+    &pool_002::RULE,
+    &trust_001::RULE,
+    &trust_002::RULE,
+    &unauth_001::RULE,
+    &unauth_002::RULE,
+    &unauth_003::RULE,
 ];
 
 #[cfg(test)]

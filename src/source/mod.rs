@@ -113,7 +113,7 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Doc, Diagnostic> {
     parse_general(file, text)
 }
 
-/// The fast path held to the general one (tests and `crate::fuzzing`): when [`events::parse`]
+/// The fast path held to the general one (tests and the `fuzzing` module): when [`events::parse`]
 /// reads `text`, the general path must read the same value with the same value and key
 /// positions. `Ok(true)`: both read it alike; `Ok(false)`: the fast path left it alone;
 /// `Err`: they disagree, in words.

@@ -336,7 +336,7 @@ pub struct IdentityPool {
 
 /// A Lambda runtime the attach function may use: one AWS Lambda supports for production use
 /// (docs/aws-facts.md §1.6). Each has an entry in the schema's enum and a row in the dated table
-/// of `rules::runtime`; a test there holds the three together.
+/// of `rules::lambda_001` (CIP-LAMBDA-001); a test there holds the three together.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
 pub enum Runtime {
     /// Node.js 22.

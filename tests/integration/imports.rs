@@ -8,6 +8,9 @@
 //!   modules of the same stage;
 //! - no rule file imports another rule file (shared rule code lives in `rules::helpers`).
 //!
+//! And two facts about where code lives: every rule is in the file its id names, and README
+//! "Layout" has a line for every module.
+//!
 //! Run it alone with `cargo test --test integration imports`. A new top-level module needs a line
 //! in [`STAGES`], which is the place to decide what it may use.
 
@@ -38,11 +41,10 @@ const STAGES: &[&[&str]] = &[
     // One spec through everything; SARIF (it lists the rules); writing out/; the two sides of
     // a permission diff and their comparison.
     &["compile", "sarif", "output", "diff"],
-    // Command-line arguments, then the commands.
-    &["cli"],
+    // Command-line arguments and the fuzz bodies (what `fuzz/` and the smoke test run), then
+    // the commands.
+    &["cli", "fuzzing"],
     &["commands"],
-    // The fuzz targets' bodies drive the build command's file list.
-    &["fuzzing"],
 ];
 
 /// A module path, `["rules", "helpers"]`; the crate root is empty.
@@ -393,4 +395,80 @@ fn no_rule_file_imports_another() {
         wrong.is_empty(),
         "rule files importing rule files: {wrong:#?}"
     );
+}
+
+#[test]
+fn every_rule_lives_in_the_file_its_id_names() {
+    let dir = repo().join("src/rules");
+    let mut files = 0;
+    let mut wrong = Vec::new();
+    for entry in fs::read_dir(&dir).expect("src/rules") {
+        let path = entry.expect("entry").path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if matches!(name.as_str(), "mod.rs" | "helpers.rs") {
+            continue;
+        }
+        files += 1;
+        let text = fs::read_to_string(&path).expect("rule file");
+        let ids: Vec<&str> = text
+            .match_indices("id: \"CIP-")
+            .map(|(i, m)| {
+                let rest = &text[i + m.len()..];
+                &rest[..rest.find('"').unwrap_or(0)]
+            })
+            .collect();
+        // CIP-IOTP-007 → iotp_007.rs
+        let expected: Vec<String> = ids
+            .iter()
+            .map(|id| format!("{}.rs", id.to_ascii_lowercase().replace('-', "_")))
+            .collect();
+        if expected != [name.clone()] {
+            wrong.push(format!("{name}: declares {ids:?}"));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "rule files not named by their id: {wrong:#?}"
+    );
+    assert_eq!(files, cogsynth::rules::RULES.len(), "one file per rule");
+}
+
+/// Every `.rs` file below `dir`, as `prefix` + its path from `dir`.
+fn source_files(dir: &Path, prefix: &str, out: &mut Vec<String>) {
+    for entry in fs::read_dir(dir).expect("src") {
+        let path = entry.expect("entry").path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if path.is_dir() {
+            source_files(&path, &format!("{prefix}{name}/"), out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(format!("{prefix}{name}"));
+        }
+    }
+}
+
+#[test]
+fn readme_layout_lists_every_module() {
+    let readme = fs::read_to_string(repo().join("README.md")).expect("README");
+    let layout = readme
+        .split("\n## Layout\n")
+        .nth(1)
+        .and_then(|s| s.split("\n## ").next())
+        .expect("a Layout section");
+    let mut all = Vec::new();
+    source_files(&repo().join("src"), "", &mut all);
+    let rule_file = |f: &str| {
+        f.strip_prefix("rules/").is_some_and(|n| {
+            n.split_once('_')
+                .is_some_and(|(_, num)| num.trim_end_matches(".rs").parse::<u32>().is_ok())
+        })
+    };
+    let missing: Vec<&String> = all
+        .iter()
+        .filter(|f| !rule_file(f) && !layout.contains(&format!("`{f}`")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "README \"Layout\" has no line for: {missing:?}"
+    );
+    assert!(layout.contains("`rules/<family>_<nnn>.rs`"));
 }

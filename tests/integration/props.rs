@@ -6,6 +6,7 @@
 use proptest::prelude::*;
 
 use cogsynth::compile::compile;
+use cogsynth::mqtt::matches as mqtt_matches;
 use cogsynth::policy::doc::{RoleView, all_statements, role_views};
 use cogsynth::policy::eval::{Request, evaluate};
 
@@ -200,22 +201,6 @@ proptest! {
             }
         }
     }
-}
-
-/// Whether MQTT filter `filter` matches topic `topic` (`+` one level, `#` the rest and the
-/// parent), the spec's meaning.
-fn mqtt_matches(filter: &str, topic: &str) -> bool {
-    let f: Vec<&str> = filter.split('/').collect();
-    let t: Vec<&str> = topic.split('/').collect();
-    for (k, level) in f.iter().enumerate() {
-        match *level {
-            "#" => return true,
-            "+" if k < t.len() => {}
-            l if k < t.len() && t[k] == l => {}
-            _ => return false,
-        }
-    }
-    f.len() == t.len()
 }
 
 /// A per-identity subtree that shares its first level with the shared grants: `a/${identity}/…`.

@@ -133,7 +133,7 @@ const RULES: &[(&str, &[&str], Fires)] = &[
         &["LAMBDA_FUNCTION_PUBLIC_ACCESS_PROHIBITED_CHECK"],
         |r| prop(r, "SourceArn").is_some() && prop(r, "SourceAccount").is_some(),
     ),
-    // By waiver or by design (their own tests in src/cfn/build.rs and src/rules/).
+    // By waiver or by design (their own tests in src/cfn/build/ and src/rules/).
     (
         "AWS::IAM::Role",
         &["CKV_AWS_109", "IAM_POLICYDOCUMENT_NO_WILDCARD_RESOURCE"],
