@@ -140,6 +140,18 @@ mod tests {
     }
 
     #[test]
+    fn shadow_topics_read_back_exactly() {
+        assert_eq!(
+            text(
+                "iot:Subscribe",
+                "topicfilter/$aws/things/${cognito-identity.amazonaws.com:sub}/shadow/name/schedule/update/delta"
+            )
+            .as_deref(),
+            Some("subscribe $aws/things/${identity}/shadow/name/schedule/update/delta")
+        );
+    }
+
+    #[test]
     fn actions_are_case_insensitive_patterns() {
         assert_eq!(text("IOT:publish", "topic/a").as_deref(), Some("publish a"));
         assert_eq!(

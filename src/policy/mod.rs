@@ -9,9 +9,9 @@ pub mod overlap;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::mqtt::{self, IDENTITY};
+use crate::mqtt::{self, IDENTITY, ShadowAccess};
 use crate::source::escape_token;
-use crate::spec::Spec;
+use crate::spec::{Access, Spec};
 
 /// One IoT action and the resources it is allowed on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,6 +92,23 @@ impl Grants {
                 g.add("subscribe", filter, "topicfilter/", Target::Subscribe, &at);
                 // A subscription delivers nothing without iot:Receive on the matching topics.
                 g.add("subscribe", filter, "topic/", Target::Receive, &at);
+            }
+            for (i, shadow) in scope.shadows.iter().enumerate() {
+                let at = at("shadows", i);
+                let access = match shadow.access {
+                    Access::Read => ShadowAccess::Read,
+                    Access::ReadWrite => ShadowAccess::ReadWrite,
+                };
+                let (publish, subscribe) =
+                    mqtt::shadow_topics(&shadow.thing, shadow.name.as_deref(), access);
+                // Exact topics: the translation keeps them as they are.
+                for topic in &publish {
+                    g.add("publish", topic, "topic/", Target::Publish, &at);
+                }
+                for filter in &subscribe {
+                    g.add("subscribe", filter, "topicfilter/", Target::Subscribe, &at);
+                    g.add("subscribe", filter, "topic/", Target::Receive, &at);
+                }
             }
             for (i, topic) in scope.receive.iter().enumerate() {
                 g.add(
@@ -281,6 +298,55 @@ mod tests {
             g.origins["topic/devices/${identity}/state"],
             ["/topic_scopes/own/publish/1/topic".to_owned()].into()
         );
+    }
+
+    #[test]
+    fn shadow_entries_grant_exact_shadow_topics_and_nothing_else_of_aws() {
+        let text = FLEET.replace(
+            "  news:\n",
+            "  hub:\n    shadows: [{ thing: \"${identity}\", access: read }, { thing: lamp, name: timer, access: read-write }]\n  news:\n",
+        )
+        .replace("scopes: [own, news]", "scopes: [hub]");
+        let g = Grants::of_role(&spec(&text), "member");
+        let aws: Vec<&String> = g
+            .publish
+            .iter()
+            .chain(&g.subscribe)
+            .chain(&g.receive)
+            .collect();
+        assert_eq!(aws.len(), 1 + 3 + 2 * (6 + 8), "{aws:?}");
+        for r in &aws {
+            let name = r.split_once('/').unwrap().1;
+            assert!(
+                name.starts_with("$aws/things/${identity}/shadow/")
+                    || name.starts_with("$aws/things/lamp/shadow/name/timer/"),
+                "{r}"
+            );
+            assert!(!name.contains(['*', '?', '+', '#']), "{r}");
+        }
+        assert!(
+            g.publish
+                .contains("topic/$aws/things/lamp/shadow/name/timer/update")
+        );
+        assert!(
+            !g.publish
+                .contains("topic/$aws/things/${identity}/shadow/update")
+        );
+        assert!(
+            g.subscribe
+                .contains("topicfilter/$aws/things/${identity}/shadow/update/delta")
+        );
+        assert!(
+            g.receive
+                .contains("topic/$aws/things/${identity}/shadow/update/delta")
+        );
+        assert!(g.broadened.is_empty());
+        assert_eq!(
+            g.origins["topic/$aws/things/lamp/shadow/name/timer/delete"],
+            ["/topic_scopes/hub/shadows/1".to_owned()].into()
+        );
+        // A scope with shadows alone still connects as the identity.
+        assert_eq!(g.connect.iter().collect::<Vec<_>>(), ["client/${identity}"]);
     }
 
     #[test]

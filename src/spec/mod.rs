@@ -222,6 +222,31 @@ pub struct TopicScope {
     /// Topics to receive on.
     #[serde(default)]
     pub receive: Vec<String>,
+    /// Device shadows, in MQTT terms.
+    #[serde(default)]
+    pub shadows: Vec<Shadow>,
+}
+
+/// A device shadow a scope reaches over MQTT: the thing's classic shadow, or a named one.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Shadow {
+    /// Thing name; `${identity}` is the caller's identity id.
+    pub thing: String,
+    /// Named shadow; omitted for the classic shadow.
+    pub name: Option<String>,
+    /// `read` or `read-write`.
+    pub access: Access,
+}
+
+/// How far a shadow entry reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Access {
+    /// Get the document, watch its changes.
+    Read,
+    /// Also update and delete it.
+    ReadWrite,
 }
 
 /// One `publish` entry: a topic, or `{ topic, retain }` when a retained message may be
