@@ -9,11 +9,12 @@ use super::model::{
     Change, GrantChange, Kind, Leaf, Report, ResourceChange, ResourceStatus, RoleDiff, StackDiff,
     Status, Summary,
 };
+use crate::policy::doc::Identities;
 use crate::text;
 
 /// What a signed-in or guest identity's effective grant is (docs/aws-facts.md §4).
 fn identities_words(identities: &str) -> &'static str {
-    if identities == "authenticated" {
+    if Identities::from_amr(identities) == Some(Identities::Authenticated) {
         "signed-in identities (effective grant: IAM role policy ∩ IoT policy)"
     } else {
         "guests (effective grant: the IAM role policy alone)"
