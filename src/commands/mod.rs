@@ -9,6 +9,8 @@
 //! | `synth simulate` | [`simulate`] |
 //! | `synth diff` | [`diff`] |
 //! | `synth deploy-command` | [`deploy`] |
+//! | `synth explain` | `explain` (the library module prints its own report and errors) |
+//! | `synth client` | `client` (likewise) |
 //!
 //! Must not: print a fatal error; hold logic another command or a test would want (that belongs
 //! in the library); import one command from another.
@@ -39,5 +41,7 @@ pub fn run(cli: &Cli, cwd: &Path, io: &mut Streams<'_>) -> Result<Exit, Error> {
         Some(Command::Simulate(args)) => simulate::run(args, cwd, io.out),
         Some(Command::Diff(args)) => diff::run(args, cwd, io.out, io.err),
         Some(Command::DeployCommand(args)) => deploy::run(args, cwd, io.out, io.err),
+        Some(Command::Explain(args)) => Ok(crate::explain::run(args, cwd, io.out, io.err)),
+        Some(Command::Client(args)) => Ok(crate::client::run(args, cwd, io.out, io.err)),
     }
 }

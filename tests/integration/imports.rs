@@ -41,9 +41,13 @@ const STAGES: &[&[&str]] = &[
     // One spec through everything; SARIF (it lists the rules); writing out/; the two sides of
     // a permission diff and their comparison.
     &["compile", "sarif", "output", "diff"],
-    // Command-line arguments and the fuzz bodies (what `fuzz/` and the smoke test run), then
-    // the commands.
+    // A stack's app side as data (grants in MQTT terms, the attach call).
+    &["manifest"],
+    // Command-line arguments and the fuzz bodies (what `fuzz/` and the smoke test run); the
+    // two app-side commands that still print their own reports (`synth explain`, `synth
+    // client`); then the command layer.
     &["cli", "fuzzing"],
+    &["explain", "client"],
     &["commands"],
 ];
 
