@@ -38,7 +38,7 @@ pub fn run(args: &SimulateArgs, cwd: &Path, stdout: &mut dyn Write) -> Result<Ex
     };
     let verb = Verb::parse(&args.action).ok_or_else(|| {
         usage(format!(
-            "`{}` is not an action; use connect, publish, subscribe or receive",
+            "`{}` is not an action; use connect, publish, publish-retained, subscribe or receive",
             args.action
         ))
     })?;

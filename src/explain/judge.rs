@@ -378,8 +378,9 @@ fn try_all<'c, 'a>(
             role: c.view.role.clone(),
             identities: c.view.identities,
             allowed: v.allowed,
-            iam: layer_words(&v.iam),
-            iot: v.iot.as_ref().map(layer_words),
+            // A logged request is one action (connect, publish, subscribe, receive).
+            iam: layer_words(&v.checks[0].iam),
+            iot: v.checks[0].iot.as_ref().map(layer_words),
         });
     }
     (tried, signed_in, guest)

@@ -25,11 +25,13 @@
 //!                  "grants": [ { "action": "publish", "target": "devices/${identity}/telemetry",
 //!                                "scope": "own-device", "exact": true } ],
 //!                  "policy": { "connect": ["${identity}"], "publish": ["devices/${identity}/telemetry"],
-//!                              "subscribe": [...], "receive": [...] } } ] } ] }
+//!                              "retain": [], "subscribe": [...], "receive": [...] } } ] } ] }
 //! ```
 //!
-//! `grants[].action` is `connect`, `publish`, `subscribe` (the filter and every narrower one; it
-//! implies `receive` on the matching topics) or `receive`; `target` keeps `${identity}`, the
+//! `grants[].action` is `connect`, `publish`, `publish-retained` (next to the `publish` of a
+//! publish entry with `retain: true`), `subscribe` (the filter and every narrower one; it
+//! implies `receive` on the matching topics) or `receive`; a `shadows` entry gives a `publish` or
+//! `subscribe` grant per exact Device Shadow topic it opens; `target` keeps `${identity}`, the
 //! caller's Cognito identity id. `exact` is false where a policy cannot say the MQTT wildcard
 //! exactly and allows more (README, "MQTT wildcards in policies"). `policy` holds the resource
 //! names after `client/`, `topic/` and `topicfilter/` that the generated policies allow, matched
@@ -49,11 +51,11 @@ use crate::compile::{Compiled, compile};
 use crate::diag::{Class, Severity};
 use crate::error::Error;
 use crate::input::{SPEC_MAX_BYTES, read_bounded};
-use crate::mqtt::{IDENTITY, translate};
+use crate::mqtt::{IDENTITY, ShadowAccess, shadow_topics, translate};
 use crate::policy::Grants;
 use crate::policy::eval::Verb;
 use crate::source::escape_token;
-use crate::spec::{Invoke, Spec};
+use crate::spec::{Access, Invoke, Spec};
 
 /// One spec that compiled, with the name it was read under.
 #[derive(Debug, Clone)]
@@ -154,20 +156,47 @@ pub fn role_grants(spec: &Spec, role: &str) -> Vec<SpecGrant> {
         let Some(scope) = spec.topic_scopes.get(scope_name) else {
             continue;
         };
+        let at = |field: &str, i: usize| {
+            format!("/topic_scopes/{}/{field}/{i}", escape_token(scope_name))
+        };
+        let grant = |verb: Verb, target: &str, pointer: String| SpecGrant {
+            verb,
+            target: target.to_owned(),
+            scope: Some(scope_name.clone()),
+            pointer,
+            exact: verb == Verb::Connect || translate(target).iter().all(|t| !t.broadened),
+        };
+        for (i, c) in scope.connect.iter().enumerate() {
+            out.push(grant(Verb::Connect, c, at("connect", i)));
+        }
+        for (i, p) in scope.publish.iter().enumerate() {
+            let pointer = format!("{}{}", at("publish", i), p.topic_suffix());
+            out.push(grant(Verb::Publish, p.topic(), pointer.clone()));
+            if p.retain() {
+                out.push(grant(Verb::PublishRetained, p.topic(), pointer));
+            }
+        }
         for (field, verb, list) in [
-            ("connect", Verb::Connect, &scope.connect),
-            ("publish", Verb::Publish, &scope.publish),
             ("subscribe", Verb::Subscribe, &scope.subscribe),
             ("receive", Verb::Receive, &scope.receive),
         ] {
             for (i, target) in list.iter().enumerate() {
-                out.push(SpecGrant {
-                    verb,
-                    target: target.clone(),
-                    scope: Some(scope_name.clone()),
-                    pointer: format!("/topic_scopes/{}/{field}/{i}", escape_token(scope_name)),
-                    exact: verb == Verb::Connect || translate(target).iter().all(|t| !t.broadened),
-                });
+                out.push(grant(verb, target, at(field, i)));
+            }
+        }
+        // A shadow entry is its exact topics (`mqtt::shadow_topics`): requests to publish,
+        // answers to subscribe to.
+        for (i, shadow) in scope.shadows.iter().enumerate() {
+            let access = match shadow.access {
+                Access::Read => ShadowAccess::Read,
+                Access::ReadWrite => ShadowAccess::ReadWrite,
+            };
+            let (publish, subscribe) = shadow_topics(&shadow.thing, shadow.name.as_deref(), access);
+            for t in &publish {
+                out.push(grant(Verb::Publish, t, at("shadows", i)));
+            }
+            for f in &subscribe {
+                out.push(grant(Verb::Subscribe, f, at("shadows", i)));
             }
         }
     }
@@ -337,6 +366,8 @@ pub struct Policy {
     pub connect: Vec<String>,
     /// `iot:Publish` on `topic/...`.
     pub publish: Vec<String>,
+    /// `iot:RetainPublish` on `topic/...`: where a retained message may be published.
+    pub retain: Vec<String>,
     /// `iot:Subscribe` on `topicfilter/...`.
     pub subscribe: Vec<String>,
     /// `iot:Receive` on `topic/...`.
@@ -463,6 +494,7 @@ fn role(spec: &Spec, name: &str, signed_in: bool) -> Role {
         policy: Policy {
             connect: strip(&g.connect, "client/"),
             publish: strip(&g.publish, "topic/"),
+            retain: strip(&g.retain, "topic/"),
             subscribe: strip(&g.subscribe, "topicfilter/"),
             receive: strip(&g.receive, "topic/"),
         },
@@ -515,6 +547,46 @@ mod tests {
         let k = role_grants(&s, "kiosk");
         assert_eq!(k[0].target, "kiosk-${identity}");
         assert_eq!(k.len(), 2, "no default connect next to an explicit one");
+    }
+
+    #[test]
+    fn retained_publishes_and_shadows_are_grants_too() {
+        let text = SPEC.replace(
+            "    publish: [\"d/${identity}/t\", \"d/${identity}/s/+\"]",
+            "    publish: [\"d/${identity}/t\", { topic: \"d/${identity}/state\", retain: true }]\n    shadows: [{ thing: \"${identity}\", access: read }]",
+        );
+        let s = spec::load("t.yaml", text.as_bytes()).unwrap().spec;
+        let g = role_grants(&s, "member");
+        let shown: Vec<String> = g
+            .iter()
+            .map(|g| format!("{} {} {}", g.verb, g.target, g.pointer))
+            .collect();
+        assert_eq!(
+            &shown[..4],
+            [
+                "connect ${identity} /roles/member",
+                "publish d/${identity}/t /topic_scopes/own/publish/0",
+                "publish d/${identity}/state /topic_scopes/own/publish/1/topic",
+                "publish-retained d/${identity}/state /topic_scopes/own/publish/1/topic",
+            ]
+        );
+        assert!(shown.contains(
+            &"publish $aws/things/${identity}/shadow/get /topic_scopes/own/shadows/0".to_owned()
+        ));
+        assert!(shown.contains(
+            &"subscribe $aws/things/${identity}/shadow/update/documents /topic_scopes/own/shadows/0"
+                .to_owned()
+        ));
+        assert!(
+            !shown.iter().any(|g| g.contains("shadow/update ")),
+            "read only"
+        );
+        let (compiled, _) = compile("t.yaml", text.as_bytes());
+        let m = manifest(&Stack {
+            file: "t.yaml".into(),
+            compiled: compiled.expect("compiles"),
+        });
+        assert_eq!(m.pools[0].roles[0].policy.retain, ["d/${identity}/state"]);
     }
 
     #[test]

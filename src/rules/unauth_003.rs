@@ -71,6 +71,28 @@ mod tests {
     }
 
     #[test]
+    fn fires_on_guest_shadows_at_the_shadow_entry() {
+        let shadows = SPEC.replace(
+            "    publish: [lobby/hello]",
+            "    shadows: [{ thing: lobby-screen, access: read }]",
+        );
+        let f = findings(&RULE, &shadows, |_| {});
+        assert!(!f.is_empty());
+        assert!(
+            f.iter()
+                .all(|f| f.pointer == "/topic_scopes/lobby/shadows/0"
+                    && f.message.starts_with("the classic shadow of thing `lobby-screen` (topic scope `lobby`) gives guests of identity pool `app`")
+                    && f.message.ends_with("an AWS-reserved topic")),
+            "{f:?}"
+        );
+        let actions: Vec<&str> = ["iot:Publish", "iot:Subscribe", "iot:Receive"]
+            .into_iter()
+            .filter(|a| f.iter().any(|f| f.message.contains(&format!("`{a}`"))))
+            .collect();
+        assert_eq!(actions.len(), 3, "{f:?}");
+    }
+
+    #[test]
     fn passes_on_exact_topics_and_own_subtrees() {
         assert!(findings(&RULE, SPEC, |_| {}).is_empty());
         let own = SPEC.replace(
