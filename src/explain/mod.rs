@@ -31,6 +31,7 @@ use serde_json::{Value, json};
 
 use crate::error::Exit;
 use crate::manifest::Stack;
+use crate::markdown::{code, md};
 use crate::policy::doc::Identities;
 use crate::text::escape;
 
@@ -352,39 +353,6 @@ pub fn render_json(r: &Report) -> String {
     let mut s = serde_json::to_string_pretty(&doc).expect("serializes");
     s.push('\n');
     s
-}
-
-/// Inline code that survives a GFM table cell (as `synth diff` writes it).
-fn code(s: &str) -> String {
-    let s = escape(s).replace('|', "\\|");
-    let mut longest = 0;
-    let mut run = 0;
-    for c in s.chars() {
-        run = if c == '`' { run + 1 } else { 0 };
-        longest = longest.max(run);
-    }
-    let fence = "`".repeat(longest + 1);
-    if longest > 0 {
-        format!("{fence} {s} {fence}")
-    } else {
-        format!("{fence}{s}{fence}")
-    }
-}
-
-/// Free text with every character that could format, link or start HTML escaped.
-fn md(s: &str) -> String {
-    let s = escape(s);
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if matches!(
-            c,
-            '\\' | '`' | '*' | '_' | '|' | '<' | '>' | '[' | ']' | '#' | '&' | '~' | '!'
-        ) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// GitHub-flavoured Markdown: the summary, a table of failures, then one section each.

@@ -24,7 +24,7 @@ use crate::support::repo;
 const STAGES: &[&[&str]] = &[
     // Foundations: text, diagnostics as data, bounded reads.
     &["text"],
-    &["diag", "input"],
+    &["diag", "input", "markdown"],
     // How a run ends, and YAML with positions.
     &["error", "source"],
     // The spec model, AWS facts about ARNs, MQTT ↔ policy translation.
