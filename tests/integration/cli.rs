@@ -69,10 +69,7 @@ fn no_specs_is_exit_2() {
 
 #[test]
 fn one_bad_spec_means_nothing_is_written() {
-    let bad = fs::read(repo().join("tests/fixtures/bad/dangling-refs.yaml")).unwrap();
-    let scratch = Scratch::new()
-        .bundled("fleet.yaml")
-        .file("stacks/zz-bad.yaml", bad);
+    let scratch = Scratch::with_one_bad_spec();
     let ran = scratch.run(&[]);
     assert_eq!(ran.code, 2, "{ran:?}");
     assert!(!scratch.exists("out/fleet.template.yaml"));
@@ -82,11 +79,7 @@ fn one_bad_spec_means_nothing_is_written() {
 /// the run fails: a failed run leaves no trace.
 #[test]
 fn a_failed_run_removes_the_directories_it_created() {
-    let bad = fs::read(repo().join("tests/fixtures/bad/dangling-refs.yaml")).unwrap();
-    let scratch = Scratch::new()
-        .bundled("fleet.yaml")
-        .file("stacks/zz-bad.yaml", bad)
-        .file("build/keep.txt", "mine");
+    let scratch = Scratch::with_one_bad_spec().file("build/keep.txt", "mine");
     let ran = scratch.run(&["--out", "build/cfn/out"]);
     assert_eq!(ran.code, 2, "{ran:?}");
     assert!(!scratch.exists("build/cfn"), "{ran:?}");

@@ -11,14 +11,7 @@ use serde_json::Value;
 use crate::support::{Ran, Scratch, repo};
 
 fn scratch() -> Scratch {
-    let mut s = Scratch::new();
-    for name in [
-        "fleet.yaml",
-        "guide-authenticated.yaml",
-        "guide-unauthenticated.yaml",
-    ] {
-        s = s.bundled(name);
-    }
+    let mut s = Scratch::with_readme_stacks();
     for entry in fs::read_dir(repo().join("tests/fixtures/explain")).unwrap() {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
