@@ -409,16 +409,9 @@ fn an_oversized_or_endless_spec_is_refused() {
     );
     assert!(!scratch.exists("out"));
     #[cfg(unix)]
-    {
-        let ran = scratch.run(&["/dev/zero"]);
-        assert_eq!(ran.code, 2, "{ran:?}");
-        assert!(
-            ran.stderr
-                .starts_with("/dev/zero: error[io]: cannot read the spec: not a regular file"),
-            "{}",
-            ran.stderr
-        );
-        let ran = scratch.run(&[
+    for args in [
+        &["/dev/zero"][..],
+        &[
             "simulate",
             "/dev/zero",
             "--role",
@@ -427,7 +420,9 @@ fn an_oversized_or_endless_spec_is_refused() {
             "i",
             "publish",
             "t",
-        ]);
+        ][..],
+    ] {
+        let ran = scratch.run(args);
         assert_eq!(ran.code, 2, "{ran:?}");
         assert!(
             ran.stderr
