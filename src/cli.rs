@@ -107,6 +107,10 @@ pub enum Command {
     Schema,
     /// Print shell completions: `synth completions bash|zsh|fish|powershell`
     Completions(CompletionsArgs),
+    /// Why AWS IoT refused what an app asked: failed log entries judged against the specs
+    Explain(ExplainArgs),
+    /// The app side of a stack: its permission manifest, or a TypeScript client kit
+    Client(ClientArgs),
 }
 
 /// `synth init`.
@@ -235,4 +239,57 @@ pub struct DeployCommandArgs {
     /// Where templates are.
     #[arg(long, value_name = "DIR", default_value = "out")]
     pub out: PathBuf,
+}
+
+/// `synth explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// AWS IoT log entries (JSON lines, `aws logs filter-log-events` or `get-query-results`
+    /// output); `-` or nothing for stdin.
+    pub file: Option<PathBuf>,
+    /// Where specs are.
+    #[arg(long, value_name = "DIR", default_value = "stacks")]
+    pub stacks: PathBuf,
+    /// Judge against this stack only (the spec's `stack:`).
+    #[arg(long, value_name = "NAME")]
+    pub stack: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ExplainFormat::Text)]
+    pub format: ExplainFormat,
+}
+
+/// `synth explain --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExplainFormat {
+    /// Plain text.
+    Text,
+    /// JSON.
+    Json,
+    /// GitHub-flavoured Markdown.
+    Markdown,
+}
+
+/// `synth client`.
+#[derive(Debug, Args)]
+pub struct ClientArgs {
+    /// Stack name (the spec's `stack:`).
+    pub stack: String,
+    /// What to write.
+    #[arg(long, value_enum)]
+    pub lang: ClientLang,
+    /// Write `<stack>.ts` or `<stack>.manifest.json` into this directory instead of stdout.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Where specs are.
+    #[arg(long, value_name = "DIR", default_value = "stacks")]
+    pub stacks: PathBuf,
+}
+
+/// `synth client --lang`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ClientLang {
+    /// The permission manifest (JSON).
+    Manifest,
+    /// A TypeScript module for browser and Node apps.
+    Typescript,
 }

@@ -30,7 +30,7 @@ pub fn run(c: &Compiled) -> Vec<Diagnostic> {
                 let pos: Pos = doc.locate(&format!("/expect/{i}/{field}/{j}"));
                 let Some(request) = Request::parse(text) else {
                     out.push(Diagnostic::input("spec-expect", file, pos, format!("`{text}` is not a request")).with_help(
-                        "write `<connect|publish|subscribe|receive> <client id, topic or filter>`",
+                        "write `<connect|publish|publish-retained|subscribe|receive> <client id, topic or filter>`",
                     ));
                     continue;
                 };

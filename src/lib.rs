@@ -7,9 +7,11 @@
 //! file per subcommand.
 
 pub mod arn;
+pub mod catalogue;
 pub mod cfn;
 pub mod check;
 pub mod cli;
+pub mod client;
 pub mod commands;
 pub mod compile;
 pub mod compiled;
@@ -17,12 +19,15 @@ pub mod diag;
 pub mod diff;
 pub mod error;
 pub mod expect;
+pub mod explain;
 pub mod fuzzing;
 pub mod generate;
 pub mod input;
 pub mod lambda;
 pub mod layout;
 pub mod limits;
+pub mod manifest;
+pub mod markdown;
 pub mod mqtt;
 pub mod output;
 pub mod policy;

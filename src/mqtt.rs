@@ -214,6 +214,141 @@ pub fn check_request(text: &str, kind: Kind) -> Result<(), TopicError> {
         ));
     }
     Ok(())
+}
+
+/// How far a spec's shadow entry reaches: read the shadow and watch it change, or also change
+/// and delete it (docs/aws-facts.md §3.7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShadowAccess {
+    /// Request the document (`get`) and receive it, its changes, deltas and deletion.
+    Read,
+    /// Read, and `update` and `delete` it, with their rejections.
+    ReadWrite,
+}
+
+/// The Device Shadow topics, after the shadow's prefix: who publishes on each (the client, or
+/// AWS IoT) and the least access that uses it. The one list synth grants shadows from; README's
+/// shadow table is checked against it (docs/aws-facts.md §3.7).
+pub const SHADOW_TOPICS: [(&str, ShadowPublisher, ShadowAccess); 11] = [
+    ("get", ShadowPublisher::Client, ShadowAccess::Read),
+    ("get/accepted", ShadowPublisher::Service, ShadowAccess::Read),
+    ("get/rejected", ShadowPublisher::Service, ShadowAccess::Read),
+    ("update", ShadowPublisher::Client, ShadowAccess::ReadWrite),
+    (
+        "update/accepted",
+        ShadowPublisher::Service,
+        ShadowAccess::Read,
+    ),
+    (
+        "update/rejected",
+        ShadowPublisher::Service,
+        ShadowAccess::ReadWrite,
+    ),
+    ("update/delta", ShadowPublisher::Service, ShadowAccess::Read),
+    (
+        "update/documents",
+        ShadowPublisher::Service,
+        ShadowAccess::Read,
+    ),
+    ("delete", ShadowPublisher::Client, ShadowAccess::ReadWrite),
+    (
+        "delete/accepted",
+        ShadowPublisher::Service,
+        ShadowAccess::Read,
+    ),
+    (
+        "delete/rejected",
+        ShadowPublisher::Service,
+        ShadowAccess::ReadWrite,
+    ),
+];
+
+/// Who publishes on a shadow topic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShadowPublisher {
+    /// The client asks: it needs iot:Publish on the topic.
+    Client,
+    /// AWS IoT answers: the client needs iot:Subscribe and iot:Receive on it.
+    Service,
+}
+
+/// The topics of one shadow a grant of `access` reaches: `(publish, subscribe)`, exact topic
+/// names (no wildcards: AWS advises against wildcard subscriptions to shadow topics, and may add
+/// topics under them). `thing` may hold `${identity}`; `name` is a named shadow, `None` the
+/// classic one.
+pub fn shadow_topics(
+    thing: &str,
+    name: Option<&str>,
+    access: ShadowAccess,
+) -> (Vec<String>, Vec<String>) {
+    let prefix = match name {
+        Some(n) => format!("$aws/things/{thing}/shadow/name/{n}"),
+        None => format!("$aws/things/{thing}/shadow"),
+    };
+    let mut publish = Vec::new();
+    let mut subscribe = Vec::new();
+    for (stub, who, least) in SHADOW_TOPICS {
+        if least == ShadowAccess::ReadWrite && access == ShadowAccess::Read {
+            continue;
+        }
+        let topic = format!("{prefix}/{stub}");
+        match who {
+            ShadowPublisher::Client => publish.push(topic),
+            ShadowPublisher::Service => subscribe.push(topic),
+        }
+    }
+    (publish, subscribe)
+}
+
+/// Thing names (docs/aws-facts.md §3.7): 1–128 characters of `[a-zA-Z0-9:_-]`; `${identity}`
+/// stands for the caller's identity id (whose characters all qualify) and counts 55.
+const THING_NAME_MAX: usize = 128;
+/// Named-shadow names: 1–64 characters; synth takes `[a-zA-Z0-9:_-]` (AWS also allows `$`).
+const SHADOW_NAME_MAX: usize = 64;
+
+fn shadow_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, ':' | '_' | '-')
+}
+
+/// Checks a shadow entry's thing name as written in the spec.
+pub fn check_thing_name(thing: &str) -> Result<(), TopicError> {
+    check_placeholders(thing)?;
+    let literal = thing.replace(IDENTITY, "");
+    if let Some(c) = literal.chars().find(|&c| !shadow_char(c)) {
+        return Err(err(
+            format!(
+                "`{}` cannot be in a thing name",
+                crate::text::escape(&c.to_string())
+            ),
+            "thing names are letters, digits, `:`, `_` and `-` (AWS IoT's pattern), with `${identity}` for the caller's identity id",
+        ));
+    }
+    let bytes = literal.len() + thing.matches(IDENTITY).count() * IDENTITY_MAX_BYTES;
+    if thing.is_empty() || bytes > THING_NAME_MAX {
+        return Err(err(
+            format!(
+                "a thing name may reach {bytes} characters (counting 55 for `${{identity}}`); AWS IoT allows 1 to {THING_NAME_MAX}"
+            ),
+            "shorten the thing name",
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a named shadow's name as written in the spec.
+pub fn check_shadow_name(name: &str) -> Result<(), TopicError> {
+    if name.is_empty() || name.len() > SHADOW_NAME_MAX || !name.chars().all(shadow_char) {
+        return Err(err(
+            format!(
+                "`{}` is not a shadow name synth takes",
+                crate::text::escape(name)
+            ),
+            "shadow names are 1 to 64 letters, digits, `:`, `_` and `-`; omit `name` for the thing's classic shadow",
+        ));
+    }
+    Ok(())
+}
+
 /// Whether MQTT topic filter `filter` matches topic `topic` as the broker reads it: `+` is one
 /// level, `#` the remaining levels and the parent (`a/#` matches `a`), anything else itself.
 /// The meaning a spec's topics and filters have, against which translations are judged.
@@ -481,6 +616,65 @@ mod tests {
             Ok(())
         );
         assert!(bad("$aws/rules/myrule/1/2/3/4/5/6/7/8/9", Kind::Topic).contains("9 levels"));
+    }
+
+    #[test]
+    fn shadow_grants_are_exact_topics_by_access() {
+        let (p, s) = shadow_topics("${identity}", None, ShadowAccess::Read);
+        assert_eq!(p, ["$aws/things/${identity}/shadow/get"]);
+        assert_eq!(
+            s,
+            [
+                "$aws/things/${identity}/shadow/get/accepted",
+                "$aws/things/${identity}/shadow/get/rejected",
+                "$aws/things/${identity}/shadow/update/accepted",
+                "$aws/things/${identity}/shadow/update/delta",
+                "$aws/things/${identity}/shadow/update/documents",
+                "$aws/things/${identity}/shadow/delete/accepted",
+            ]
+        );
+        let (p, s) = shadow_topics("lamp-1", Some("schedule"), ShadowAccess::ReadWrite);
+        assert_eq!(
+            p,
+            [
+                "$aws/things/lamp-1/shadow/name/schedule/get",
+                "$aws/things/lamp-1/shadow/name/schedule/update",
+                "$aws/things/lamp-1/shadow/name/schedule/delete",
+            ]
+        );
+        assert_eq!(s.len(), 8);
+        // Every topic is a well-formed, exact MQTT topic within the broker's limits, even at the
+        // longest names.
+        let thing = format!("{}{IDENTITY}", "t".repeat(THING_NAME_MAX - 55));
+        let name = "n".repeat(SHADOW_NAME_MAX);
+        for access in [ShadowAccess::Read, ShadowAccess::ReadWrite] {
+            let (p, s) = shadow_topics(&thing, Some(&name), access);
+            for t in p.iter().chain(&s) {
+                assert_eq!(check(t, Kind::Filter), Ok(()), "{t}");
+                assert!(!t.contains(['+', '#', '*', '?']), "{t}");
+            }
+        }
+    }
+
+    #[test]
+    fn thing_and_shadow_names_follow_aws_patterns() {
+        assert_eq!(check_thing_name("${identity}"), Ok(()));
+        assert_eq!(check_thing_name("lamp-${identity}:1_a"), Ok(()));
+        assert!(
+            check_thing_name("lamp/1")
+                .unwrap_err()
+                .message
+                .contains("`/` cannot be in a thing name")
+        );
+        assert!(check_thing_name("+").is_err());
+        assert!(check_thing_name("${iot:ClientId}").is_err());
+        assert_eq!(check_thing_name(&"t".repeat(128)), Ok(()));
+        assert!(check_thing_name(&"t".repeat(129)).is_err());
+        assert!(check_thing_name(&format!("{}{IDENTITY}", "t".repeat(74))).is_err());
+        assert_eq!(check_shadow_name("schedule_v2:a-b"), Ok(()));
+        assert!(check_shadow_name(&"n".repeat(65)).is_err());
+        assert!(check_shadow_name("$package").is_err());
+        assert!(check_shadow_name("a/b").is_err());
     }
 
     fn t(resource: &str, broadened: bool) -> Translated {

@@ -75,7 +75,9 @@ fn refuse(l: &Loaded, s: &str, pointer: &str, is_key: bool, out: &mut Vec<Diagno
     );
 }
 
-/// True for `/topic_scopes/<scope>/<verb>/<n>`: a topic, filter or client id.
+/// True for `/topic_scopes/<scope>/<verb>/<n>` (and `/topic_scopes/<scope>/publish/<n>/topic`):
+/// a topic, filter or client id; or a shadow's thing or name (which `check::topics` limits to
+/// letters, digits, `:`, `_` and `-`).
 fn is_mqtt_text(pointer: &str) -> bool {
     let parts: Vec<&str> = pointer.split('/').collect();
     matches!(
@@ -86,6 +88,7 @@ fn is_mqtt_text(pointer: &str) -> bool {
             _,
             "connect" | "publish" | "subscribe" | "receive",
             _
-        ]
+        ] | ["", "topic_scopes", _, "publish", _, "topic"]
+            | ["", "topic_scopes", _, "shadows", _, "thing" | "name"]
     )
 }

@@ -1,7 +1,7 @@
 //! The command layer: one file per subcommand, dispatched from [`run`]. Each command reads its
-//! arguments, asks the library (`compile`, `diff`, `policy`, `layout`, `output`) to do the work,
-//! prints its report, and returns how the run ends: an [`Exit`] code, or an [`Error`] that
-//! `main` prints in the one wording of `error`.
+//! arguments, asks the library (`compile`, `diff`, `policy`, `layout`, `output`, `manifest`,
+//! `explain`, `client`) to do the work, prints its report, and returns how the run ends: an
+//! [`Exit`] code, or an [`Error`] that `main` prints in the one wording of `error`.
 //!
 //! | command | file |
 //! |---|---|
@@ -13,14 +13,18 @@
 //! | `synth rules` | [`rules`] |
 //! | `synth schema` | [`schema`] |
 //! | `synth completions` | [`completions`] |
+//! | `synth explain` | [`explain`] |
+//! | `synth client` | [`client`] |
 //!
 //! Must not: print a fatal error; hold logic another command or a test would want (that belongs
 //! in the library); import one command from another.
 
 pub mod build;
+pub mod client;
 pub mod completions;
 pub mod deploy;
 pub mod diff;
+pub mod explain;
 pub mod init;
 pub mod rules;
 pub mod schema;
@@ -57,5 +61,7 @@ pub fn run(cli: &Cli, cwd: &Path, io: &mut Streams<'_>) -> Result<Exit, Error> {
         Some(Command::Rules(args)) => rules::run(args, io.out),
         Some(Command::Schema) => schema::run(io.out),
         Some(Command::Completions(args)) => completions::run(args, io.out),
+        Some(Command::Explain(args)) => explain::run(args, cwd, io.out),
+        Some(Command::Client(args)) => client::run(args, cwd, io.out, io.err),
     }
 }

@@ -7,10 +7,11 @@
 use std::fmt::Write as _;
 use std::io::Write;
 
+use crate::catalogue;
 use crate::cli::RulesArgs;
 use crate::diag::Severity;
 use crate::error::{Error, Exit};
-use crate::rules::{RULES, Rule, catalogue};
+use crate::rules::{RULES, Rule};
 use crate::spec::schema_suggest;
 
 /// Runs `synth rules`: the list or the explanation on stdout.

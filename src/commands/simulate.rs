@@ -97,22 +97,29 @@ fn usage(message: String, help: Option<String>) -> Error {
 /// The request's verb, once the action, the target, the role and the pool are checked against
 /// MQTT and the spec.
 fn checked_request(args: &SimulateArgs, spec: &Spec) -> Result<Verb, Error> {
-    let verbs = ["connect", "publish", "subscribe", "receive"].map(str::to_owned);
+    let verbs = [
+        "connect",
+        "publish",
+        "publish-retained",
+        "subscribe",
+        "receive",
+    ]
+    .map(str::to_owned);
     let verb = Verb::parse(&args.action).ok_or_else(|| {
         usage(
             format!("`{}` is not an action", text::escape(&args.action)),
             Some(match schema_suggest(&args.action, &verbs) {
                 Some(near) => format!(
-                    "did you mean `{near}`? The actions are connect, publish, subscribe and receive"
+                    "did you mean `{near}`? The actions are connect, publish, publish-retained, subscribe and receive"
                 ),
-                None => "use connect, publish, subscribe or receive".to_owned(),
+                None => "use connect, publish, publish-retained, subscribe or receive".to_owned(),
             }),
         )
     })?;
     let kind = match verb {
         Verb::Connect => mqtt::Kind::ClientId,
         Verb::Subscribe => mqtt::Kind::Filter,
-        Verb::Publish | Verb::Receive => mqtt::Kind::Topic,
+        Verb::Publish | Verb::PublishRetained | Verb::Receive => mqtt::Kind::Topic,
     };
     mqtt::check_request(&args.topic, kind).map_err(|e| {
         usage(

@@ -1,5 +1,6 @@
 //! Policy statements back into MQTT terms: `iot:Publish` on `…:topic/X` is `publish X`,
-//! `topicfilter/` is subscribe, `client/` is connect, `iot:Receive` is receive. The caller's
+//! `topicfilter/` is subscribe, `client/` is connect, `iot:Receive` is receive, and
+//! `iot:RetainPublish` is `publish-retained`. The caller's
 //! identity id (`${cognito-identity.amazonaws.com:sub}`) is shown as the spec writes it,
 //! `${identity}`. Policy wildcards stay as they are (`*` matches across levels, it is not MQTT
 //! `#`): the reverse of `mqtt::translate` is ambiguous, and a reviewer must see what the policy
@@ -10,9 +11,16 @@ use crate::arn::Arn;
 use crate::mqtt::{IDENTITY, POLICY_IDENTITY};
 use crate::policy::eval::{Verb, glob};
 
-/// The four verbs in display order, with the IoT action and resource kind of each
-/// (docs/aws-facts.md §3.2).
-const VERBS: [Verb; 4] = [Verb::Connect, Verb::Publish, Verb::Subscribe, Verb::Receive];
+/// The verbs in display order, with the IoT action and resource kind of each
+/// (docs/aws-facts.md §3.2); `publish-retained` is the iot:RetainPublish grant
+/// (docs/aws-facts.md §3.6).
+const VERBS: [Verb; 5] = [
+    Verb::Connect,
+    Verb::Publish,
+    Verb::PublishRetained,
+    Verb::Subscribe,
+    Verb::Receive,
+];
 
 /// One grant in MQTT terms: the verbs an action allows on a resource, and the target.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,6 +113,10 @@ mod tests {
             text("iot:Connect", "client/kiosk-1").as_deref(),
             Some("connect kiosk-1")
         );
+        assert_eq!(
+            text("iot:RetainPublish", "topic/devices/state").as_deref(),
+            Some("publish-retained devices/state")
+        );
     }
 
     #[test]
@@ -128,11 +140,23 @@ mod tests {
     }
 
     #[test]
+    fn shadow_topics_read_back_exactly() {
+        assert_eq!(
+            text(
+                "iot:Subscribe",
+                "topicfilter/$aws/things/${cognito-identity.amazonaws.com:sub}/shadow/name/schedule/update/delta"
+            )
+            .as_deref(),
+            Some("subscribe $aws/things/${identity}/shadow/name/schedule/update/delta")
+        );
+    }
+
+    #[test]
     fn actions_are_case_insensitive_patterns() {
         assert_eq!(text("IOT:publish", "topic/a").as_deref(), Some("publish a"));
         assert_eq!(
             text("iot:*", "topic/a").as_deref(),
-            Some("publish, receive a")
+            Some("publish, publish-retained, receive a")
         );
         assert_eq!(
             text("iot:*", "topicfilter/a").as_deref(),
@@ -140,7 +164,7 @@ mod tests {
         );
         assert_eq!(
             translate("iot:*", "*").map(|m| m.text()).as_deref(),
-            Some("connect, publish, subscribe, receive *")
+            Some("connect, publish, publish-retained, subscribe, receive *")
         );
     }
 

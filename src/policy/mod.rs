@@ -9,14 +9,14 @@ pub mod overlap;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::mqtt::{self, IDENTITY};
+use crate::mqtt::{self, IDENTITY, ShadowAccess};
 use crate::source::escape_token;
-use crate::spec::Spec;
+use crate::spec::{Access, Spec};
 
 /// One IoT action and the resources it is allowed on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Statement {
-    /// IAM-style statement id: `Connect`, `Publish`, `Subscribe` or `Receive`.
+    /// IAM-style statement id: `Connect`, `Publish`, `RetainPublish`, `Subscribe` or `Receive`.
     pub sid: &'static str,
     /// `iot:Connect`, ...
     pub action: &'static str,
@@ -40,6 +40,9 @@ pub struct Grants {
     pub connect: BTreeSet<String>,
     /// `topic/<name>` resources for iot:Publish.
     pub publish: BTreeSet<String>,
+    /// `topic/<name>` resources for iot:RetainPublish: publish entries with `retain: true`, a
+    /// subset of `publish` (AWS needs both actions for a retained message, docs/aws-facts.md §3.6).
+    pub retain: BTreeSet<String>,
     /// `topicfilter/<filter>` resources for iot:Subscribe.
     pub subscribe: BTreeSet<String>,
     /// `topic/<name>` resources for iot:Receive.
@@ -71,20 +74,41 @@ impl Grants {
                 g.origin(&resource, at("connect", i));
                 g.connect.insert(resource);
             }
-            for (i, topic) in scope.publish.iter().enumerate() {
-                g.add(
-                    "publish",
-                    topic,
-                    "topic/",
-                    Target::Publish,
-                    &at("publish", i),
-                );
+            for (i, entry) in scope.publish.iter().enumerate() {
+                let at = format!("{}{}", at("publish", i), entry.topic_suffix());
+                g.add("publish", entry.topic(), "topic/", Target::Publish, &at);
+                if entry.retain() {
+                    g.add(
+                        "publish-retained",
+                        entry.topic(),
+                        "topic/",
+                        Target::Retain,
+                        &at,
+                    );
+                }
             }
             for (i, filter) in scope.subscribe.iter().enumerate() {
                 let at = at("subscribe", i);
                 g.add("subscribe", filter, "topicfilter/", Target::Subscribe, &at);
                 // A subscription delivers nothing without iot:Receive on the matching topics.
                 g.add("subscribe", filter, "topic/", Target::Receive, &at);
+            }
+            for (i, shadow) in scope.shadows.iter().enumerate() {
+                let at = at("shadows", i);
+                let access = match shadow.access {
+                    Access::Read => ShadowAccess::Read,
+                    Access::ReadWrite => ShadowAccess::ReadWrite,
+                };
+                let (publish, subscribe) =
+                    mqtt::shadow_topics(&shadow.thing, shadow.name.as_deref(), access);
+                // Exact topics: the translation keeps them as they are.
+                for topic in &publish {
+                    g.add("publish", topic, "topic/", Target::Publish, &at);
+                }
+                for filter in &subscribe {
+                    g.add("subscribe", filter, "topicfilter/", Target::Subscribe, &at);
+                    g.add("subscribe", filter, "topic/", Target::Receive, &at);
+                }
             }
             for (i, topic) in scope.receive.iter().enumerate() {
                 g.add(
@@ -126,6 +150,7 @@ impl Grants {
             }
             match target {
                 Target::Publish => self.publish.insert(resource),
+                Target::Retain => self.retain.insert(resource),
                 Target::Subscribe => self.subscribe.insert(resource),
                 Target::Receive => self.receive.insert(resource),
             };
@@ -137,6 +162,7 @@ impl Grants {
         [
             ("Connect", "iot:Connect", &self.connect),
             ("Publish", "iot:Publish", &self.publish),
+            ("RetainPublish", "iot:RetainPublish", &self.retain),
             ("Subscribe", "iot:Subscribe", &self.subscribe),
             ("Receive", "iot:Receive", &self.receive),
         ]
@@ -159,6 +185,7 @@ impl Grants {
 #[derive(Clone, Copy)]
 enum Target {
     Publish,
+    Retain,
     Subscribe,
     Receive,
 }
@@ -236,6 +263,90 @@ mod tests {
             ["topic/lobby/hello"]
         );
         assert!(g.subscribe.is_empty() && g.publish.is_empty());
+    }
+
+    #[test]
+    fn retained_publish_entries_add_retain_publish_on_the_same_topics() {
+        let text = FLEET.replace(
+            "publish: [\"devices/${identity}/telemetry\", \"devices/${identity}/status/+\"]",
+            "publish: [\"devices/${identity}/telemetry\", { topic: \"devices/${identity}/state/#\", retain: true }, { topic: \"devices/${identity}/log\" }]",
+        );
+        let g = Grants::of_role(&spec(&text), "member");
+        assert_eq!(
+            g.retain.iter().collect::<Vec<_>>(),
+            [
+                "topic/devices/${identity}/state",
+                "topic/devices/${identity}/state/*"
+            ]
+        );
+        assert!(g.retain.is_subset(&g.publish));
+        assert!(g.publish.contains("topic/devices/${identity}/log"));
+        let s = g.statements();
+        let order: Vec<&str> = s.iter().map(|s| s.action).collect();
+        assert_eq!(
+            order,
+            [
+                "iot:Connect",
+                "iot:Publish",
+                "iot:RetainPublish",
+                "iot:Subscribe",
+                "iot:Receive"
+            ]
+        );
+        // The long form points at its `topic`, for findings and errors.
+        assert_eq!(
+            g.origins["topic/devices/${identity}/state"],
+            ["/topic_scopes/own/publish/1/topic".to_owned()].into()
+        );
+    }
+
+    #[test]
+    fn shadow_entries_grant_exact_shadow_topics_and_nothing_else_of_aws() {
+        let text = FLEET.replace(
+            "  news:\n",
+            "  hub:\n    shadows: [{ thing: \"${identity}\", access: read }, { thing: lamp, name: timer, access: read-write }]\n  news:\n",
+        )
+        .replace("scopes: [own, news]", "scopes: [hub]");
+        let g = Grants::of_role(&spec(&text), "member");
+        let aws: Vec<&String> = g
+            .publish
+            .iter()
+            .chain(&g.subscribe)
+            .chain(&g.receive)
+            .collect();
+        assert_eq!(aws.len(), 1 + 3 + 2 * (6 + 8), "{aws:?}");
+        for r in &aws {
+            let name = r.split_once('/').unwrap().1;
+            assert!(
+                name.starts_with("$aws/things/${identity}/shadow/")
+                    || name.starts_with("$aws/things/lamp/shadow/name/timer/"),
+                "{r}"
+            );
+            assert!(!name.contains(['*', '?', '+', '#']), "{r}");
+        }
+        assert!(
+            g.publish
+                .contains("topic/$aws/things/lamp/shadow/name/timer/update")
+        );
+        assert!(
+            !g.publish
+                .contains("topic/$aws/things/${identity}/shadow/update")
+        );
+        assert!(
+            g.subscribe
+                .contains("topicfilter/$aws/things/${identity}/shadow/update/delta")
+        );
+        assert!(
+            g.receive
+                .contains("topic/$aws/things/${identity}/shadow/update/delta")
+        );
+        assert!(g.broadened.is_empty());
+        assert_eq!(
+            g.origins["topic/$aws/things/lamp/shadow/name/timer/delete"],
+            ["/topic_scopes/hub/shadows/1".to_owned()].into()
+        );
+        // A scope with shadows alone still connects as the identity.
+        assert_eq!(g.connect.iter().collect::<Vec<_>>(), ["client/${identity}"]);
     }
 
     #[test]

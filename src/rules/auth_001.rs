@@ -1,11 +1,12 @@
-//! CIP-AUTH-001: signed-in identities get MQTT data-plane actions and the attach function, never
+//! CIP-AUTH-001: signed-in identities get MQTT data-plane actions (`iot:RetainPublish` included,
+//! for topics the spec lets them retain) and the attach function, never
 //! IoT control-plane actions (AttachPolicy, CreatePolicy, thing management...): IoT intersects
 //! only seven data-plane actions with the IoT policy, so the role alone governs the rest, and a
 //! user could attach any policy to any identity. Anchors: Device Defender
 //! AUTHENTICATED_COGNITO_ROLE_OVERLY_PERMISSIVE_CHECK, incidents in docs/security-rules.md §6.1–§6.3,
 //! parliament PERMISSIONS_MANAGEMENT_ACTIONS.
 
-use super::helpers::MQTT_ACTIONS;
+use super::helpers::MEMBER_MQTT_ACTIONS;
 use super::{Context, Finding, Rule};
 use crate::diag::Severity;
 use crate::policy::doc::Identities;
@@ -24,7 +25,11 @@ fn check(ctx: &Context<'_>) -> Vec<Finding> {
     for (v, s) in ctx.allows(Identities::Authenticated) {
         for a in &s.actions {
             let iot = a.to_ascii_lowercase().starts_with("iot:") || a == "*";
-            if iot && !MQTT_ACTIONS.iter().any(|m| m.eq_ignore_ascii_case(a)) {
+            if iot
+                && !MEMBER_MQTT_ACTIONS
+                    .iter()
+                    .any(|m| m.eq_ignore_ascii_case(a))
+            {
                 out.push(Finding::new(
                     ctx.role_pointer(&v.role),
                     format!("signed-in identities of identity pool `{}` get `{a}` through role `{}`", v.pool, v.role),

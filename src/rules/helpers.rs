@@ -17,9 +17,23 @@ pub(super) fn manages_attachments(action: &str) -> bool {
         || action.eq_ignore_ascii_case("iot:DetachPolicy")
 }
 
-/// Every IoT data-plane action a pool role may hold (docs/security-rules.md M1).
+/// The MQTT actions a guest role may hold (docs/security-rules.md M1): no retained messages,
+/// which outlive the guest's session (see CIP-UNAUTH-001).
 pub(super) const MQTT_ACTIONS: [&str; 4] =
     ["iot:Connect", "iot:Publish", "iot:Subscribe", "iot:Receive"];
+
+/// The MQTT actions a signed-in role may hold: the four, and `iot:RetainPublish` for the
+/// publish entries the spec marks `retain: true` (docs/aws-facts.md §3.6).
+pub(super) const MEMBER_MQTT_ACTIONS: [&str; 5] = [
+    "iot:Connect",
+    "iot:Publish",
+    "iot:RetainPublish",
+    "iot:Subscribe",
+    "iot:Receive",
+];
+
+/// `iot:RetainPublish`: publish with the MQTT RETAIN flag (docs/aws-facts.md §3.6).
+pub(super) const RETAIN_PUBLISH: &str = "iot:RetainPublish";
 
 /// Roles whose trust has a `Federated: cognito-identity.amazonaws.com` statement.
 pub(super) fn cognito_trust<'a>(ctx: &'a Context<'_>) -> Vec<(&'a str, &'a Value)> {

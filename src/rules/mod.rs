@@ -222,6 +222,26 @@ impl<'a> Context<'a> {
             ([_, scope, verb, _], Some(t)) if parts[0] == "topic_scopes" => {
                 format!("`{verb} {t}` (topic scope `{scope}`)")
             }
+            ([_, scope, field, _], None) if parts[0] == "topic_scopes" && field == "shadows" => {
+                let at = |k: &str| {
+                    self.compiled
+                        .loaded
+                        .doc
+                        .value
+                        .pointer(&format!("{pointer}/{k}"))
+                        .and_then(Value::as_str)
+                };
+                let thing = at("thing").unwrap_or_default();
+                let shadow = match at("name") {
+                    Some(n) => format!("shadow `{n}` of thing `{thing}`"),
+                    None => format!("the classic shadow of thing `{thing}`"),
+                };
+                format!("{shadow} (topic scope `{scope}`)")
+            }
+            // The long form of a publish entry: `{ topic: T, retain: true }`.
+            ([_, scope, verb, _, _], Some(t)) if parts[0] == "topic_scopes" => {
+                format!("`{verb} {t}` (topic scope `{scope}`)")
+            }
             ([_, role], _) if parts[0] == "roles" => format!("role `{role}`"),
             ([_, pool, ..], _) if parts[0] == "identity_pools" => {
                 format!("identity pool `{pool}`")
@@ -331,7 +351,6 @@ mod attach_003;
 mod attach_004;
 mod attach_005;
 mod auth_001;
-pub mod catalogue;
 mod cfn_001;
 mod cfn_002;
 mod helpers;

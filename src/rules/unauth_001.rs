@@ -1,10 +1,12 @@
 //! CIP-UNAUTH-001: guests may hold only iot:Connect, Publish, Subscribe and Receive. IoT never
 //! scopes guests down with an IoT policy, so any other action (thing, shadow, job, policy APIs,
-//! `iot:*`) is theirs on the IAM role alone. Anchors: Device Defender
+//! `iot:*`) is theirs on the IAM role alone. Retained messages (`iot:RetainPublish`) are refused
+//! too: a retained message outlives the guest's session, is metered, and reaches every later
+//! subscriber (docs/aws-facts.md §3.6). Anchors: Device Defender
 //! UNAUTHENTICATED_COGNITO_ROLE_OVERLY_PERMISSIVE_CHECK (ALLOWS_ACCESS_TO_IOT_ADMIN_ACTIONS),
 //! docs/security-rules.md M1, M4.
 
-use super::helpers::MQTT_ACTIONS;
+use super::helpers::{MQTT_ACTIONS, RETAIN_PUBLISH};
 use super::{Context, Finding, Rule};
 use crate::diag::Severity;
 use crate::policy::doc::Identities;
@@ -26,6 +28,22 @@ fn check(ctx: &Context<'_>) -> Vec<Finding> {
             .iter()
             .filter(|a| !MQTT_ACTIONS.iter().any(|m| m.eq_ignore_ascii_case(a)))
         {
+            if a.eq_ignore_ascii_case(RETAIN_PUBLISH) {
+                // At the publish entry that asked for it, once per topic.
+                for r in &s.resources {
+                    out.push(Finding::at_cause(
+                        ctx,
+                        s,
+                        r,
+                        format!(
+                            "lets guests of identity pool `{}` publish retained messages (`{a}`)",
+                            v.pool
+                        ),
+                        "a retained message outlives the guest's session: AWS IoT keeps it, meters it, and delivers it to every later subscriber, so anyone on the internet could plant one; drop `retain: true` for guests, or publish retained messages from a signed-in role",
+                    ));
+                }
+                continue;
+            }
             out.push(Finding::new(
                 ctx.role_pointer(&v.role),
                 format!("guests of identity pool `{}` get `{a}` through role `{}`", v.pool, v.role),
@@ -53,6 +71,22 @@ mod tests {
             "guests of identity pool `app` get `iot:UpdateThingShadow` through role `guest`"
         );
         assert_eq!(f[0].pointer, "/roles/guest");
+    }
+
+    #[test]
+    fn fires_at_the_publish_entry_that_lets_guests_retain() {
+        let retained = SPEC.replace(
+            "    publish: [lobby/hello]",
+            "    publish: [{ topic: lobby/hello, retain: true }]",
+        );
+        let f = findings(&RULE, &retained, |_| {});
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].pointer, "/topic_scopes/lobby/publish/0/topic");
+        assert_eq!(
+            f[0].message,
+            "`publish lobby/hello` (topic scope `lobby`) lets guests of identity pool `app` publish retained messages (`iot:RetainPublish`)"
+        );
+        assert!(f[0].help.contains("outlives the guest's session"));
     }
 
     #[test]

@@ -36,11 +36,7 @@ fn check(ctx: &Context<'_>) -> Vec<Finding> {
                 ctx,
                 s,
                 r,
-                format!(
-                    "gives guests of identity pool `{}` `{}` on {why}",
-                    v.pool,
-                    s.actions.join(", ")
-                ),
+                format!("gives guests of identity pool `{}` {why}", v.pool),
                 "give guests exact topics, or topics under their own `${identity}`",
             ));
         }
@@ -72,6 +68,32 @@ mod tests {
                     .ends_with("a wildcard that spans every identity's topics")
                 && f.pointer == "/topic_scopes/lobby/publish/0"
         }));
+    }
+
+    #[test]
+    fn fires_on_guest_shadows_at_the_shadow_entry() {
+        let shadows = SPEC.replace(
+            "    publish: [lobby/hello]",
+            "    shadows: [{ thing: lobby-screen, access: read }]",
+        );
+        let f = findings(&RULE, &shadows, |_| {});
+        assert!(!f.is_empty());
+        assert!(
+            f.iter()
+                .all(|f| f.pointer == "/topic_scopes/lobby/shadows/0"
+                    && f.message.starts_with("the classic shadow of thing `lobby-screen` (topic scope `lobby`) gives guests of identity pool `app`")
+                    && f.message.ends_with("an AWS-reserved topic")),
+            "{f:?}"
+        );
+        // Every action shows in the statements the finding names (one finding once merged).
+        let actions: Vec<&str> = ["\"Publish\"", "\"Subscribe\"", "\"Receive\""]
+            .into_iter()
+            .filter(|a| {
+                f.iter()
+                    .any(|f| f.places.iter().any(|(_, s)| s.contains(a)))
+            })
+            .collect();
+        assert_eq!(actions.len(), 3, "{f:?}");
     }
 
     #[test]

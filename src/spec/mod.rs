@@ -213,15 +213,86 @@ pub struct TopicScope {
     /// Client ids.
     #[serde(default)]
     pub connect: Vec<String>,
-    /// Topics (wildcards: any matching topic).
+    /// Topics (wildcards: any matching topic), each optionally with the right to retain.
     #[serde(default)]
-    pub publish: Vec<String>,
+    pub publish: Vec<Publish>,
     /// Topic filters (the filter and narrower ones); implies receive.
     #[serde(default)]
     pub subscribe: Vec<String>,
     /// Topics to receive on.
     #[serde(default)]
     pub receive: Vec<String>,
+    /// Device shadows, in MQTT terms.
+    #[serde(default)]
+    pub shadows: Vec<Shadow>,
+}
+
+/// A device shadow a scope reaches over MQTT: the thing's classic shadow, or a named one.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Shadow {
+    /// Thing name; `${identity}` is the caller's identity id.
+    pub thing: String,
+    /// Named shadow; omitted for the classic shadow.
+    pub name: Option<String>,
+    /// `read` or `read-write`.
+    pub access: Access,
+}
+
+/// How far a shadow entry reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Access {
+    /// Get the document, watch its changes.
+    Read,
+    /// Also update and delete it.
+    ReadWrite,
+}
+
+/// One `publish` entry: a topic, or `{ topic, retain }` when a retained message may be
+/// published to it (`iot:RetainPublish` besides `iot:Publish`, docs/aws-facts.md §3.6).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum Publish {
+    /// `"devices/${identity}/telemetry"`.
+    Topic(String),
+    /// `{ topic: "devices/${identity}/state", retain: true }`.
+    Detailed(DetailedPublish),
+}
+
+/// The long form of a `publish` entry.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DetailedPublish {
+    /// The topic.
+    pub topic: String,
+    /// May messages to it be retained (default false).
+    #[serde(default)]
+    pub retain: bool,
+}
+
+impl Publish {
+    /// The topic as written.
+    pub fn topic(&self) -> &str {
+        match self {
+            Publish::Topic(t) => t,
+            Publish::Detailed(d) => &d.topic,
+        }
+    }
+
+    /// True when messages to the topic may be retained.
+    pub fn retain(&self) -> bool {
+        matches!(self, Publish::Detailed(d) if d.retain)
+    }
+
+    /// The JSON-pointer suffix of the topic text within the entry: empty for the short form,
+    /// `/topic` for the long one.
+    pub fn topic_suffix(&self) -> &'static str {
+        match self {
+            Publish::Topic(_) => "",
+            Publish::Detailed(_) => "/topic",
+        }
+    }
 }
 
 /// A role: what an identity may do.

@@ -24,7 +24,7 @@ use crate::support::repo;
 const STAGES: &[&[&str]] = &[
     // Foundations: text, diagnostics as data, bounded reads.
     &["text", "style"],
-    &["diag", "input"],
+    &["diag", "input", "markdown"],
     // How a run ends, and YAML with positions.
     &["error", "source"],
     // The spec model, AWS facts about ARNs, MQTT ↔ policy translation.
@@ -36,19 +36,22 @@ const STAGES: &[&[&str]] = &[
     // Meaning checks (they use the naming scheme of `cfn::ids`); what a compiled spec is; the
     // out/ layout.
     &["check", "compiled", "layout"],
-    // The judges of a compiled spec.
-    &["limits", "rules", "expect"],
+    // The judges of a compiled spec, and the rule catalogue as docs/security-rules.md writes it.
+    &["limits", "rules", "expect", "catalogue"],
     // One spec through everything; SARIF (it lists the rules); writing out/; the two sides of
     // a permission diff and their comparison.
     &["compile", "sarif", "output", "diff"],
+    // A stack's app side as data (grants in MQTT terms, the attach call).
+    &["manifest"],
+    // On top of it: failed requests from AWS IoT logs judged against the specs, and the client
+    // kit generators.
+    &["explain", "client"],
     // What specs generate into out/, and whether a directory holds exactly that now.
     &["generate"],
-    // Command-line arguments and the fuzz bodies (what `fuzz/` and the smoke test run), then
-    // the commands.
+    // Command-line arguments and the fuzz bodies (what `fuzz/` and the smoke test run); then
+    // the command layer.
     &["cli", "fuzzing"],
     &["commands"],
-    // The fuzz targets' bodies run a spec through everything the way `synth` does.
-    &["fuzzing"],
 ];
 
 /// A module path, `["rules", "helpers"]`; the crate root is empty.

@@ -6,10 +6,12 @@
 
 mod ci_recipe;
 mod cli;
+mod client;
 mod deploy_command;
 mod detach_runtime;
 mod diff;
 mod environments;
+mod explain;
 mod first_hour;
 mod fuzz_smoke;
 mod golden;

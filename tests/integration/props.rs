@@ -1,5 +1,6 @@
 //! Property tests over generated specs (proptest): what synth emits lets an identity reach its
-//! own `${identity}` subtrees and the declared shared topics, never another identity's; and no
+//! own `${identity}` subtrees and the declared shared topics, never another identity's; retained
+//! publishes only where an entry says `retain: true`; and no
 //! policy resource carries MQTT `+`/`#` (which policies read literally).
 
 use proptest::prelude::*;
@@ -82,13 +83,29 @@ fn narrower(pattern: &str, identity: &str, fill: &[String], keep: &[bool]) -> St
 }
 
 fn spec(publish: &[String], subscribe: &[String]) -> String {
+    spec_retaining(publish, &[], subscribe)
+}
+
+/// A spec whose publish entries in `retained` carry `retain: true`.
+fn spec_retaining(publish: &[String], retained: &[String], subscribe: &[String]) -> String {
     let list = |v: &[String]| {
         v.iter()
             .map(|t| format!("\"{t}\""))
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let mut scope = format!("    publish: [{}]\n", list(publish));
+    let entries = publish
+        .iter()
+        .map(|t| {
+            if retained.contains(t) {
+                format!("{{ topic: \"{t}\", retain: true }}")
+            } else {
+                format!("\"{t}\"")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut scope = format!("    publish: [{entries}]\n");
     if !subscribe.is_empty() {
         scope.push_str(&format!("    subscribe: [{}]\n", list(subscribe)));
     }
@@ -121,6 +138,7 @@ proptest! {
         own_sub in prop::collection::vec(own_pattern(), 0..3),
         fill in prop::collection::vec("[s-z]{1,3}", 1..4),
         keep in prop::collection::vec(any::<bool>(), 1..4),
+        retain in prop::collection::vec(any::<bool>(), 1..4),
     ) {
         // Duplicates are an error in specs (tested elsewhere): keep one of each.
         let mut publish: Vec<String> = own_pub.iter().chain(&shared_pub).cloned().collect();
@@ -129,13 +147,35 @@ proptest! {
         let mut subscribe = own_sub.clone();
         subscribe.sort();
         subscribe.dedup();
-        let (view, json) = member(&spec(&publish, &subscribe));
+        // Some own publish entries may retain.
+        let retained: Vec<String> = own_pub
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| retain[i % retain.len()])
+            .map(|(_, p)| p.clone())
+            .collect();
+        let (view, json) = member(&spec_retaining(&publish, &retained, &subscribe));
 
         for pattern in &own_pub {
             let mine = instance(pattern, ME, &fill);
             let theirs = instance(pattern, OTHER, &fill);
             prop_assert!(allowed(&view, ME, &format!("publish {mine}")), "own topic {mine} of {pattern} denied");
             prop_assert!(!allowed(&view, ME, &format!("publish {theirs}")), "other's topic {theirs} of {pattern} allowed");
+            prop_assert!(!allowed(&view, ME, &format!("publish-retained {theirs}")), "retained publish to other's topic {theirs} of {pattern} allowed");
+            if retained.contains(pattern) {
+                prop_assert!(allowed(&view, ME, &format!("publish-retained {mine}")), "retained publish to own topic {mine} of {pattern} denied");
+            }
+        }
+        if retained.is_empty() {
+            for pattern in &own_pub {
+                let mine = instance(pattern, ME, &fill);
+                prop_assert!(!allowed(&view, ME, &format!("publish-retained {mine}")), "retained publish {mine} allowed without a retain entry");
+            }
+        }
+        for pattern in &shared_pub {
+            let t = instance(pattern, ME, &fill);
+            // Shared topics (`shared/...`) never carry `retain: true` here.
+            prop_assert!(!allowed(&view, ME, &format!("publish-retained {t}")), "shared topic {t} retained without a retain entry");
         }
         for pattern in &shared_pub {
             let t = instance(pattern, ME, &fill);

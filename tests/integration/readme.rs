@@ -7,7 +7,7 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-use cogsynth::mqtt::translate;
+use cogsynth::mqtt::{SHADOW_TOPICS, ShadowAccess, shadow_topics, translate};
 use cogsynth::rules::RULES;
 
 use crate::support::repo;
@@ -63,6 +63,43 @@ fn the_translation_table_is_what_synth_does() {
             "README says {} for `{spec}`",
             row[2]
         );
+    }
+}
+
+#[test]
+fn the_shadow_table_is_what_synth_grants() {
+    let readme = fs::read_to_string(repo().join("README.md")).unwrap();
+    let rows = section(&readme, "<!-- shadow-table", "<!-- /shadow-table -->");
+    let stubs: Vec<String> = rows.iter().map(|r| code_spans(&r[0])[0].clone()).collect();
+    let known: Vec<&str> = SHADOW_TOPICS.iter().map(|(stub, _, _)| *stub).collect();
+    assert_eq!(stubs, known, "one row per shadow topic, in order");
+    for row in &rows {
+        let stub = &code_spans(&row[0])[0];
+        for (access, column) in [(ShadowAccess::Read, 3), (ShadowAccess::ReadWrite, 4)] {
+            let (publish, subscribe) = shadow_topics("t", None, access);
+            let topic = format!("$aws/things/t/shadow/{stub}");
+            let granted = publish.contains(&topic) || subscribe.contains(&topic);
+            assert_eq!(
+                row[column] == "yes",
+                granted,
+                "README row `{stub}`, column {column}"
+            );
+            if granted {
+                let actions = code_spans(&row[2]);
+                let expected = if publish.contains(&topic) {
+                    vec!["iot:Publish"]
+                } else {
+                    vec!["iot:Subscribe", "iot:Receive"]
+                };
+                assert_eq!(actions, expected, "README row `{stub}`");
+                let by = if publish.contains(&topic) {
+                    "the client"
+                } else {
+                    "AWS IoT"
+                };
+                assert_eq!(row[1], by, "README row `{stub}`");
+            }
+        }
     }
 }
 

@@ -205,3 +205,84 @@ fn a_role_serving_both_kinds_of_identity_is_tested_with_as() {
     assert_eq!(unsaid.code, 2);
     assert!(unsaid.stderr.starts_with("stacks/both.yaml:16:13: error[spec-expect]: identity pool `app` uses role `visitor` for both"), "{}", unsaid.stderr);
 }
+
+/// A publish entry with `retain: true` lets signed-in identities publish retained messages to
+/// exactly its topics: `expect:` and `simulate` check iot:Publish and iot:RetainPublish, in both
+/// layers; a plain publish entry does not retain; guests may not retain at all (CIP-UNAUTH-001).
+#[test]
+fn retained_publishes_need_a_retain_entry_and_both_actions() {
+    let spec = "version: 1\nstack: retained\ntopic_scopes:\n  own:\n    publish:\n      - \"d/${identity}/telemetry\"\n      - { topic: \"d/${identity}/state/+\", retain: true }\nroles:\n  member: { scopes: [own] }\nidentity_pools:\n  app:\n    user_pools: [{ user_pool_id: us-east-1_Abc, client_id: abc }]\n    authenticated: member\nexpect:\n  - role: member\n    identity: \"us-east-1:1111\"\n    allow: [\"publish-retained d/us-east-1:1111/state/power\", \"publish d/us-east-1:1111/state/power\", \"publish d/us-east-1:1111/telemetry\"]\n    deny: [\"publish-retained d/us-east-1:1111/telemetry\", \"publish-retained d/us-east-1:2222/state/power\"]\n";
+    let scratch = Scratch::new().file("stacks/retained.yaml", spec);
+    let ran = scratch.run(&[]);
+    assert_eq!(ran.code, 0, "{ran:?}");
+    let template = scratch.read("out/retained.template.yaml");
+    assert_eq!(
+        template.matches("Action: iot:RetainPublish").count(),
+        2,
+        "in the IAM role policy and the IoT policy: {template}"
+    );
+
+    let sim = |verb: &str, topic: &str| {
+        scratch.run(&[
+            "simulate",
+            "stacks/retained.yaml",
+            "--role",
+            "member",
+            "--identity",
+            "us-east-1:1111",
+            verb,
+            topic,
+        ])
+    };
+    let ran = sim("publish-retained", "d/us-east-1:1111/state/power");
+    assert_eq!(ran.code, 0, "{ran:?}");
+    assert!(
+        ran.stdout.contains("iot:RetainPublish: IAM role policy: allow by IAM role AppAuthenticatedRole policy mqtt-and-attach, statement 3 \"RetainPublish\" (Allow iot:RetainPublish)"),
+        "{}",
+        ran.stdout
+    );
+    assert!(
+        ran.stdout.contains("iot:Publish: IoT policy: allow"),
+        "{}",
+        ran.stdout
+    );
+    let ran = sim("publish-retained", "d/us-east-1:1111/telemetry");
+    assert_eq!(ran.code, 1, "{ran:?}");
+    assert!(
+        ran.stdout.contains("iot:Publish: IAM role policy: allow")
+            && ran
+                .stdout
+                .contains("iot:RetainPublish: IAM role policy: no statement matches"),
+        "{}",
+        ran.stdout
+    );
+
+    // The same expectation fails when the entry loses `retain: true`.
+    let plain = spec.replace(
+        "{ topic: \"d/${identity}/state/+\", retain: true }",
+        "\"d/${identity}/state/+\"",
+    );
+    let ran = Scratch::new().file("stacks/retained.yaml", plain).run(&[]);
+    assert_eq!(ran.code, 1, "{ran:?}");
+    assert!(
+        ran.stderr
+            .contains("expected ALLOW for `publish-retained d/us-east-1:1111/state/power`"),
+        "{}",
+        ran.stderr
+    );
+
+    // Guests may not retain.
+    let guests = spec.replace(
+        "    authenticated: member\n",
+        "    authenticated: member\n    unauthenticated: { role: member, reason: visitors share the members' topics }\n",
+    )
+    .replace("  - role: member\n", "  - role: member\n    as: signed-in\n")
+        + "waivers:\n  - { rule: CIP-POOL-001, reason: reviewed for this test }\n";
+    let ran = Scratch::new().file("stacks/retained.yaml", guests).run(&[]);
+    assert_eq!(ran.code, 1, "{ran:?}");
+    assert!(
+        ran.stderr.contains("error[CIP-UNAUTH-001]: `publish d/${identity}/state/+` (topic scope `own`) lets guests of identity pool `app` publish retained messages (`iot:RetainPublish`)"),
+        "{}",
+        ran.stderr
+    );
+}
