@@ -425,7 +425,11 @@ pub fn manifest(stack: &Stack) -> Manifest {
                 answer: serde_json::json!({"ok": true, "identityId": "<the caller's identity id>", "attached": ["<IoT policy name>"]}),
                 who: "signed-in identities of this pool only; the function reads the identity from the invocation, never from the request",
             };
-            let mut roles = vec![role(spec, &pool.authenticated, true)];
+            let mut roles: Vec<Role> = pool
+                .signed_in_roles()
+                .into_iter()
+                .map(|r| role(spec, r, true))
+                .collect();
             if let Some(guests) = &pool.unauthenticated {
                 roles.push(role(spec, &guests.role, false));
             }

@@ -31,7 +31,11 @@ fn check(ctx: &Context<'_>) -> Vec<Finding> {
     let spec = &ctx.compiled.loaded.spec;
     let mut out = Vec::new();
     for (pool_name, pool) in &spec.identity_pools {
-        let mut roles = vec![(pool.authenticated.as_str(), false)];
+        let mut roles: Vec<(&str, bool)> = pool
+            .signed_in_roles()
+            .into_iter()
+            .map(|r| (r, false))
+            .collect();
         if let Some(g) = &pool.unauthenticated {
             roles.push((g.role.as_str(), true));
         }

@@ -137,8 +137,10 @@ impl Environment {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Expectation {
-    /// Role name.
-    pub role: String,
+    /// Role name; with `claims`, the role Cognito must choose.
+    pub role: Option<String>,
+    /// Token claims of a signed-in identity, from which the pool's role mapping picks the role.
+    pub claims: Option<BTreeMap<String, ClaimValues>>,
     /// Pool name, when several pools use the role.
     pub pool: Option<String>,
     /// Signed-in or guest identities, when one pool uses the role for both.
@@ -152,6 +154,26 @@ pub struct Expectation {
     /// Requests that must be denied.
     #[serde(default)]
     pub deny: Vec<String>,
+}
+
+/// One claim's value: a string, or several (`cognito:groups: [a, b]`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum ClaimValues {
+    /// One value.
+    One(String),
+    /// Several values.
+    Many(Vec<String>),
+}
+
+impl ClaimValues {
+    /// The values.
+    pub fn values(&self) -> Vec<&str> {
+        match self {
+            ClaimValues::One(v) => vec![v.as_str()],
+            ClaimValues::Many(v) => v.iter().map(String::as_str).collect(),
+        }
+    }
 }
 
 /// Which identities of a pool: signed-in users (the `authenticated` role) or guests.
@@ -353,10 +375,158 @@ pub struct IdentityPool {
     pub name: Option<String>,
     /// User pools.
     pub user_pools: Vec<UserPool>,
-    /// Role of signed-in identities.
-    pub authenticated: String,
+    /// The role of signed-in identities, or the rules that choose it from their token.
+    pub authenticated: SignedIn,
     /// Guests, when on.
     pub unauthenticated: Option<Guests>,
+}
+
+impl IdentityPool {
+    /// The role signed-in identities get when no mapping rule chooses one: the one role, or the
+    /// mapping's `default`; `None` when unmatched identities are denied.
+    pub fn default_role(&self) -> Option<&str> {
+        match &self.authenticated {
+            SignedIn::Role(r) => Some(r),
+            SignedIn::Mapped(m) => m.default.as_deref(),
+        }
+    }
+
+    /// The mapping rules, in order (none for a pool with one signed-in role).
+    pub fn rules(&self) -> &[MappingRule] {
+        match &self.authenticated {
+            SignedIn::Role(_) => &[],
+            SignedIn::Mapped(m) => &m.rules,
+        }
+    }
+
+    /// True when the pool maps token claims to roles.
+    pub fn is_mapped(&self) -> bool {
+        matches!(self.authenticated, SignedIn::Mapped(_))
+    }
+
+    /// Every role a signed-in identity of the pool may get, each once: the default first, then
+    /// the rules' roles in rule order.
+    pub fn signed_in_roles(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = self.default_role().into_iter().collect();
+        for r in self.rules() {
+            if !out.contains(&r.role.as_str()) {
+                out.push(&r.role);
+            }
+        }
+        out
+    }
+}
+
+/// Which role a signed-in identity gets.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum SignedIn {
+    /// `authenticated: member`: one role for every signed-in identity.
+    Role(String),
+    /// `authenticated: { rules: [...], default: member }`: Cognito's rule-based role mapping.
+    Mapped(RoleMapping),
+}
+
+/// Rule-based role mapping (docs/aws-facts.md §2.5): the first rule whose claim matches gives the
+/// role; identities no rule matches get `default`, or no credentials (`unmatched: deny`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleMapping {
+    /// Rules, in the order Cognito evaluates them.
+    pub rules: Vec<MappingRule>,
+    /// The role of identities no rule matches.
+    pub default: Option<String>,
+    /// `deny`: identities no rule matches get no credentials.
+    pub unmatched: Option<Unmatched>,
+}
+
+/// What happens to identities no rule matches, when there is no default role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Unmatched {
+    /// No credentials (Cognito's `AmbiguousRoleResolution: Deny`).
+    Deny,
+}
+
+/// One mapping rule: a token claim, how its value must compare to `value`, and the role.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MappingRule {
+    /// The claim, e.g. `cognito:groups` or `custom:tier`.
+    pub claim: String,
+    /// `equals: V`.
+    pub equals: Option<String>,
+    /// `contains: V`.
+    pub contains: Option<String>,
+    /// `starts_with: V`.
+    pub starts_with: Option<String>,
+    /// `not_equal: V`.
+    pub not_equal: Option<String>,
+    /// The role the rule gives.
+    pub role: String,
+}
+
+/// Cognito's match types (docs/aws-facts.md §2.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum MatchType {
+    /// `Equals`.
+    Equals,
+    /// `Contains`.
+    Contains,
+    /// `StartsWith`.
+    StartsWith,
+    /// `NotEqual`.
+    NotEqual,
+}
+
+impl MatchType {
+    /// Cognito's name (`MatchType` of a mapping rule).
+    pub fn cognito(self) -> &'static str {
+        match self {
+            MatchType::Equals => "Equals",
+            MatchType::Contains => "Contains",
+            MatchType::StartsWith => "StartsWith",
+            MatchType::NotEqual => "NotEqual",
+        }
+    }
+
+    /// The spec's key.
+    pub fn key(self) -> &'static str {
+        match self {
+            MatchType::Equals => "equals",
+            MatchType::Contains => "contains",
+            MatchType::StartsWith => "starts_with",
+            MatchType::NotEqual => "not_equal",
+        }
+    }
+
+    /// From Cognito's name.
+    pub fn from_cognito(name: &str) -> Option<MatchType> {
+        [
+            MatchType::Equals,
+            MatchType::Contains,
+            MatchType::StartsWith,
+            MatchType::NotEqual,
+        ]
+        .into_iter()
+        .find(|m| m.cognito() == name)
+    }
+}
+
+impl MappingRule {
+    /// The match type and value (the schema admits exactly one of the four keys).
+    pub fn test(&self) -> (MatchType, &str) {
+        let pairs = [
+            (MatchType::Equals, &self.equals),
+            (MatchType::Contains, &self.contains),
+            (MatchType::StartsWith, &self.starts_with),
+            (MatchType::NotEqual, &self.not_equal),
+        ];
+        pairs
+            .into_iter()
+            .find_map(|(m, v)| v.as_deref().map(|v| (m, v)))
+            .unwrap_or((MatchType::Equals, ""))
+    }
 }
 
 /// A Lambda runtime the attach function may use: one AWS Lambda supports for production use
