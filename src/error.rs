@@ -68,6 +68,16 @@ pub enum Error {
         /// How to fix it.
         help: Option<String>,
     },
+    /// Log entries `synth explain` reads are not usable: `<place>: error[log-input]: <message>`,
+    /// where the place is the input, or `input:line:col`.
+    LogInput {
+        /// The input (`logs.json`, `<stdin>`), or `input:line:col`.
+        place: String,
+        /// What is wrong.
+        message: String,
+        /// What to give instead.
+        help: Option<String>,
+    },
     /// Git cannot give what `synth diff` compares with: `<place>: error: <message>`, where the
     /// place is a directory or, when none is concerned, `synth diff`.
     Git {
@@ -85,6 +95,9 @@ pub enum Error {
         /// The spec's text.
         source: String,
     },
+    /// Several errors, each in its own wording, in order (every spec of a directory that cannot
+    /// be used, say).
+    Several(Vec<Error>),
     /// The specs cannot be used, and the command has already printed why, as its report, in the
     /// format the user asked for (`--format json` or `sarif` on stdout). Nothing more to print.
     Diagnosed,
@@ -141,6 +154,14 @@ impl fmt::Display for Error {
                 writeln!(f, "synth {command}: error: {message}")?;
                 help.as_deref()
             }
+            Error::LogInput {
+                place,
+                message,
+                help,
+            } => {
+                writeln!(f, "{place}: error[log-input]: {message}")?;
+                help.as_deref()
+            }
             Error::Git {
                 place,
                 message,
@@ -156,6 +177,12 @@ impl fmt::Display for Error {
             } => {
                 for d in diagnostics {
                     f.write_str(&d.render(Some(source)))?;
+                }
+                None
+            }
+            Error::Several(errors) => {
+                for e in errors {
+                    write!(f, "{e}")?;
                 }
                 None
             }
@@ -199,6 +226,24 @@ mod tests {
                 help: Some("pass a branch".into())
             }),
             "synth diff: error: `x` is not a commit in this repository\n  = help: pass a branch\n"
+        );
+        assert_eq!(
+            shown(Error::LogInput {
+                place: "logs.json:2:15".into(),
+                message: "not JSON".into(),
+                help: Some("give JSON lines".into())
+            }),
+            "logs.json:2:15: error[log-input]: not JSON\n  = help: give JSON lines\n"
+        );
+        assert_eq!(
+            shown(Error::Several(vec![
+                Error::io_on("a.yaml", &gone),
+                Error::Missing {
+                    path: "b".into(),
+                    what: "no *.yaml specs found".into()
+                }
+            ])),
+            "a.yaml: error[io]: no such file\nb: error[io]: no *.yaml specs found\n"
         );
         assert_eq!(shown(Error::Diagnosed), "");
         assert_eq!(Error::Diagnosed.code(), Exit::Input);

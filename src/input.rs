@@ -1,5 +1,6 @@
-//! Reading the files synth is given, bounded in size: a spec named `/dev/zero`, a FIFO that never
-//! ends or a multi-gigabyte file is refused with a clear error instead of taking unbounded memory.
+//! Reading the files synth is given, bounded in size: a multi-gigabyte file is refused with a
+//! clear error instead of taking unbounded memory, and anything that is not a regular file (a
+//! device such as `/dev/zero`, a FIFO that would block for ever) is refused before it is opened.
 //! Must not: interpret what it reads.
 
 use std::fs::File;
@@ -18,10 +19,18 @@ pub const TEMPLATE_MAX_BYTES: u64 = 2 << 20;
 /// The bytes of `path`, or an error when it has more than `limit` bytes. The limit is enforced
 /// while reading, so a device or a pipe that never ends costs at most `limit + 1` bytes.
 pub fn read_bounded(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
-    let file = File::open(path)?;
-    if file.metadata()?.is_dir() {
+    // Asked before opening: opening a FIFO for reading waits for a writer, for ever.
+    let meta = std::fs::metadata(path)?;
+    if meta.is_dir() {
         return Err(io::Error::from(io::ErrorKind::IsADirectory));
     }
+    if !meta.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not a regular file (a pipe, socket or device): give synth the file itself",
+        ));
+    }
+    let file = File::open(path)?;
     let mut bytes = Vec::new();
     file.take(limit + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > limit {
@@ -57,8 +66,16 @@ mod tests {
 
     #[cfg(unix)]
     #[test]
-    fn an_endless_device_is_refused_after_the_limit() {
+    fn devices_and_pipes_are_refused_before_they_are_opened() {
         let e = read_bounded(Path::new("/dev/zero"), SPEC_MAX_BYTES).unwrap_err();
-        assert_eq!(e.kind(), io::ErrorKind::InvalidData, "{e}");
+        assert_eq!(e.kind(), io::ErrorKind::InvalidInput, "{e}");
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("f.yaml");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if made.is_ok_and(|s| s.success()) {
+            // Opening it would block for ever; it must be refused without opening.
+            let e = read_bounded(&fifo, SPEC_MAX_BYTES).unwrap_err();
+            assert_eq!(e.kind(), io::ErrorKind::InvalidInput, "{e}");
+        }
     }
 }

@@ -25,6 +25,7 @@ pub mod lambda;
 pub mod layout;
 pub mod limits;
 pub mod manifest;
+pub mod markdown;
 pub mod mqtt;
 pub mod output;
 pub mod policy;

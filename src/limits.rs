@@ -3,6 +3,8 @@
 //! policies by the same measure).
 //! Must not: change templates, or measure policies its own way.
 
+use std::collections::BTreeMap;
+
 use crate::cfn::model::Node;
 use crate::compiled::Compiled;
 use crate::diag::{Class, Diagnostic, Severity};
@@ -168,6 +170,10 @@ fn derived_names(c: &Compiled, out: &mut Vec<Diagnostic>) {
     else {
         return;
     };
+    // Names are unique per account and region: two resources of one kind with one name text
+    // would collide at deploy (pool `app`'s third IoT policy and pool `app-2`'s first are both
+    // `<stack>-app-2`).
+    let mut first: BTreeMap<(&str, &str), &str> = BTreeMap::new();
     for (id, r) in &c.template.resources {
         for (kind, property, what, max) in DERIVED_NAMES {
             let Some(text) = (r.kind == kind)
@@ -178,6 +184,25 @@ fn derived_names(c: &Compiled, out: &mut Vec<Diagnostic>) {
             else {
                 continue;
             };
+            if let Some(other) = first.insert((kind, text), id) {
+                let pool = note_pool(r.metadata.as_ref()).unwrap_or_default();
+                let mut d = finding(
+                    &c.loaded.file,
+                    "",
+                    c,
+                    "limit-name-collision",
+                    format!(
+                        "{what} `{text}` of {id} is also the name of {other}: AWS names must be unique in an account and region"
+                    ),
+                    "rename one of the identity pools (a pool named `<a>-<n>` collides with pool `<a>`'s n-th IoT policy)",
+                );
+                d.pos = Some(
+                    c.loaded
+                        .doc
+                        .locate_key(&format!("/identity_pools/{}", escape_token(pool))),
+                );
+                out.push(d);
+            }
             let len = text.replace("${AWS::StackName}", &longest).chars().count();
             if len <= max {
                 continue;

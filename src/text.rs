@@ -5,8 +5,10 @@
 //! showing it: C0 and C1 control characters and DEL (a terminal obeys ESC sequences and CR
 //! returns the cursor; YAML 1.1 readers, such as CloudFormation's and cfn-lint's, break lines at
 //! U+0085 NEL), the Unicode line and paragraph separators U+2028/U+2029 (line breaks to YAML 1.1
-//! and to JavaScript), and the bidirectional formatting characters (U+200E/U+200F, U+202A–U+202E,
-//! U+2066–U+2069), which reorder how a line reads on screen ("Trojan Source", CVE-2021-42574).
+//! and to JavaScript), the bidirectional formatting characters (U+061C, U+200E/U+200F,
+//! U+202A–U+202E, U+2066–U+2069), which reorder how a line reads on screen ("Trojan Source",
+//! CVE-2021-42574), and the invisible ones that make two texts look alike (zero-width U+200B–
+//! U+200D, U+2060–U+2064, the byte-order mark U+FEFF, tag characters U+E0000–U+E007F).
 //! Tab and line feed are not hazards where a caller allows them (a multi-line description).
 //!
 //! Must not: decide policy (callers choose to refuse or to escape), or know output formats.
@@ -20,6 +22,8 @@ pub fn is_hazard(c: char) -> bool {
         || matches!(
             c,
             '\u{2028}' | '\u{2029}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+                | '\u{061C}' | '\u{200B}'..='\u{200D}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}'
+                | '\u{E0000}'..='\u{E007F}'
         )
 }
 
@@ -83,8 +87,23 @@ mod tests {
     #[test]
     fn hazards_are_controls_line_separators_and_bidi_formatting() {
         for c in [
-            '\0', '\n', '\r', '\t', '\u{1b}', '\u{7f}', '\u{85}', '\u{9f}', '\u{2028}', '\u{2029}',
-            '\u{202e}', '\u{2066}', '\u{200f}',
+            '\0',
+            '\n',
+            '\r',
+            '\t',
+            '\u{1b}',
+            '\u{7f}',
+            '\u{85}',
+            '\u{9f}',
+            '\u{2028}',
+            '\u{2029}',
+            '\u{202e}',
+            '\u{2066}',
+            '\u{200f}',
+            '\u{61c}',
+            '\u{200b}',
+            '\u{feff}',
+            '\u{e0041}',
         ] {
             assert!(is_hazard(c), "{c:?}");
         }

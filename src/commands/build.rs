@@ -378,7 +378,19 @@ fn render(
             );
         }
         DiagFormat::Json => {
-            let doc = serde_json::json!({ "diagnostics": diags });
+            // Messages are for people: what a spec put in them is escaped, as on a terminal.
+            let shown: Vec<Diagnostic> = diags
+                .iter()
+                .map(|d| Diagnostic {
+                    message: crate::text::escape(&d.message).into_owned(),
+                    help: d
+                        .help
+                        .as_deref()
+                        .map(|h| crate::text::escape(h).into_owned()),
+                    ..d.clone()
+                })
+                .collect();
+            let doc = serde_json::json!({ "diagnostics": shown });
             let _ = writeln!(
                 stdout,
                 "{}",

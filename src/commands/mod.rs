@@ -1,7 +1,7 @@
 //! The command layer: one file per subcommand, dispatched from [`run`]. Each command reads its
-//! arguments, asks the library (`compile`, `diff`, `policy`, `layout`, `output`) to do the work,
-//! prints its report, and returns how the run ends: an [`Exit`] code, or an [`Error`] that
-//! `main` prints in the one wording of `error`.
+//! arguments, asks the library (`compile`, `diff`, `policy`, `layout`, `output`, `manifest`,
+//! `explain`, `client`) to do the work, prints its report, and returns how the run ends: an
+//! [`Exit`] code, or an [`Error`] that `main` prints in the one wording of `error`.
 //!
 //! | command | file |
 //! |---|---|
@@ -9,15 +9,17 @@
 //! | `synth simulate` | [`simulate`] |
 //! | `synth diff` | [`diff`] |
 //! | `synth deploy-command` | [`deploy`] |
-//! | `synth explain` | `explain` (the library module prints its own report and errors) |
-//! | `synth client` | `client` (likewise) |
+//! | `synth explain` | [`explain`] |
+//! | `synth client` | [`client`] |
 //!
 //! Must not: print a fatal error; hold logic another command or a test would want (that belongs
 //! in the library); import one command from another.
 
 pub mod build;
+pub mod client;
 pub mod deploy;
 pub mod diff;
+pub mod explain;
 pub mod simulate;
 
 use std::io::Write;
@@ -41,7 +43,7 @@ pub fn run(cli: &Cli, cwd: &Path, io: &mut Streams<'_>) -> Result<Exit, Error> {
         Some(Command::Simulate(args)) => simulate::run(args, cwd, io.out),
         Some(Command::Diff(args)) => diff::run(args, cwd, io.out, io.err),
         Some(Command::DeployCommand(args)) => deploy::run(args, cwd, io.out, io.err),
-        Some(Command::Explain(args)) => Ok(crate::explain::run(args, cwd, io.out, io.err)),
-        Some(Command::Client(args)) => Ok(crate::client::run(args, cwd, io.out, io.err)),
+        Some(Command::Explain(args)) => explain::run(args, cwd, io.out),
+        Some(Command::Client(args)) => client::run(args, cwd, io.out, io.err),
     }
 }

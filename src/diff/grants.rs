@@ -12,7 +12,7 @@ use super::model::{Change, GrantChange, Kind, LayerRef, RoleDiff, Status};
 use super::mqtt;
 use crate::mqtt::{IDENTITY, POLICY_IDENTITY};
 use crate::policy::doc::{Effect, Identities, Layer, RoleView, Stmt, role_views};
-use crate::policy::overlap::leaked_topic;
+use crate::policy::overlap::Subtrees;
 
 /// The kind of a grant change: the new templates allow something the old did not when an Allow
 /// appears or a Deny disappears.
@@ -206,7 +206,8 @@ fn allowed(stmts: &[Stmt]) -> BTreeSet<(String, String)> {
 }
 
 /// Marks every added Allow whose wildcard reaches into another identity's `${identity}` subtree
-/// granted anywhere in the same pool of the new template (any role, either layer). What the
+/// granted anywhere in the new template (any pool, any role, either layer: the pools of an
+/// account share one topic namespace). What the
 /// spec meant is read from the role's broadened notes (`<verb> <spec text> is granted as
 /// <resource>: ...`); an exact `a/*` means `a/#`; any other wildcard without a note is taken as
 /// meaning nothing beyond itself.
@@ -216,9 +217,8 @@ fn label_cross_identity(
     view: &RoleView,
     views: &BTreeMap<Key, RoleView>,
 ) {
-    let subtrees: BTreeSet<String> = views
+    let targets: BTreeSet<String> = views
         .values()
-        .filter(|v| v.pool == view.pool)
         .flat_map(|v| v.iam.iter().chain(&v.iot))
         .filter(|s| s.effect == Effect::Allow)
         .flat_map(|s| {
@@ -231,6 +231,7 @@ fn label_cross_identity(
         .map(|m| m.target)
         .filter(|t| t.contains(IDENTITY))
         .collect();
+    let subtrees = Subtrees::new(targets.into_iter().map(|t| (t, ())));
     let notes = broadened(template, &view.role_id);
     for g in grants
         .iter_mut()
@@ -254,8 +255,8 @@ fn label_cross_identity(
             (!stem.contains(['*', '?'])).then(|| format!("{stem}/#"))
         });
         g.cross_identity = subtrees
-            .iter()
-            .find_map(|s| leaked_topic(&m.target, s, meant.as_deref()));
+            .reached(&m.target, meant.as_deref())
+            .map(|(leak, ())| leak);
     }
 }
 

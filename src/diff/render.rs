@@ -9,6 +9,7 @@ use super::model::{
     Change, GrantChange, Kind, Leaf, Report, ResourceChange, ResourceStatus, RoleDiff, StackDiff,
     Status, Summary,
 };
+use crate::markdown::{code, md};
 use crate::policy::doc::Identities;
 use crate::text;
 
@@ -327,42 +328,6 @@ fn put(out: &mut String, line: &str) {
 // ---------------------------------------------------------------------------------------------
 // Markdown
 
-/// Inline code that survives a GFM table cell: line breaks and other control characters written
-/// as escapes (a row ends at a line break), `|` escaped, backticks fenced by a longer run.
-/// Nothing inside a code span is read as Markdown or HTML.
-fn code(s: &str) -> String {
-    let s = text::escape(s).replace('|', "\\|");
-    let mut longest = 0;
-    let mut run = 0;
-    for c in s.chars() {
-        run = if c == '`' { run + 1 } else { 0 };
-        longest = longest.max(run);
-    }
-    let fence = "`".repeat(longest + 1);
-    if longest > 0 {
-        format!("{fence} {s} {fence}")
-    } else {
-        format!("{fence}{s}{fence}")
-    }
-}
-
-/// Free text in Markdown: line breaks and control characters written as escapes, and every
-/// character that could format, link, start HTML or break a table cell backslash-escaped.
-fn md(s: &str) -> String {
-    let s = text::escape(s);
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if matches!(
-            c,
-            '\\' | '`' | '*' | '_' | '|' | '<' | '>' | '[' | ']' | '#' | '&' | '~' | '!'
-        ) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// GitHub-flavoured Markdown for a PR comment.
 pub fn markdown(report: &Report) -> String {
     let mut out = String::new();
@@ -571,22 +536,5 @@ fn md_resources(resources: &[ResourceChange], out: &mut String) {
             code(&r.kind),
             details.join("<br>")
         );
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn code_spans_survive_table_cells() {
-        assert_eq!(code("a|b"), "`a\\|b`");
-        assert_eq!(code("a`b"), "`` a`b ``");
-        assert_eq!(code("${identity}"), "`${identity}`");
-    }
-
-    #[test]
-    fn free_text_cannot_format() {
-        assert_eq!(md("a *b* <c>|d"), "a \\*b\\* \\<c\\>\\|d");
     }
 }

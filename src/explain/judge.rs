@@ -2,6 +2,9 @@
 //! given stacks define (the same evaluator as `synth simulate` and `expect:`), and, when they all
 //! refuse it, on the spec's grants in MQTT terms: which grant the request nearly matches and
 //! what the smallest spec change would be, or why the refusal is the spec working as intended.
+//! This module owns the verdict: it tries every role, picks the closest grant, and assembles the
+//! cause, its words, the grant, the spec change and the app advice. Who the caller is comes from
+//! `principal`, how the request relates to one grant from `relation`.
 //!
 //! The causes recognised by name (README, "synth explain"):
 //!
@@ -17,7 +20,7 @@
 //! | `not-granted` | nothing near it is granted | contradicts the spec |
 //! | `allowed-for-guests`, `not-authorization`, `not-cognito`, `identity-unknown`, `incomplete`, `granted` | cannot be explained by the spec | unexplained |
 //!
-//! Must not: read files or print.
+//! Must not: read files or print; read identities or compare topics level by level itself.
 
 use std::fmt::Write as _;
 
@@ -28,6 +31,8 @@ use crate::policy::doc::{Identities, RoleView, role_views};
 use crate::policy::eval::{LayerDecision, Request, Verb, evaluate};
 
 use super::logs::Event;
+use super::principal::{Identity, certificate_shaped, describe_principal, find_identity};
+use super::relation::{Relation, generalise, relate};
 
 /// What the refusal means for the spec.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,15 +115,6 @@ pub struct Tried {
     pub iot: Option<String>,
 }
 
-/// Where the identity id came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Identity {
-    /// The identity id.
-    pub id: String,
-    /// How it was found.
-    pub from: String,
-}
-
 /// The judgement of one failed event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Judged {
@@ -154,50 +150,6 @@ pub fn verb_of(event_type: &str) -> Option<Verb> {
         "Subscribe" => Some(Verb::Subscribe),
         "Publish-Out" => Some(Verb::Receive),
         _ => None,
-    }
-}
-
-/// `REGION:GUID`, 1–55 characters (docs/aws-facts.md §1.1).
-pub fn identity_shaped(s: &str) -> bool {
-    let Some((region, id)) = s.split_once(':') else {
-        return false;
-    };
-    s.len() <= 55
-        && !region.is_empty()
-        && !id.is_empty()
-        && region
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        && id.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
-}
-
-/// An X.509 certificate id: 64 hex digits (the documented example principal).
-fn certificate_shaped(s: &str) -> bool {
-    s.len() == 64 && s.chars().all(|c| c.is_ascii_hexdigit())
-}
-
-/// `AROA...:CognitoIdentityCredentials`: the IAM role session of Cognito credentials.
-fn role_session(s: &str) -> Option<&str> {
-    let (id, session) = s.split_once(':')?;
-    (session == "CognitoIdentityCredentials"
-        && !id.is_empty()
-        && id.chars().all(|c| c.is_ascii_alphanumeric()))
-    .then_some(id)
-}
-
-fn describe_principal(principal: &str) -> Option<String> {
-    if principal.is_empty() {
-        None
-    } else if identity_shaped(principal) {
-        Some("a Cognito identity id".into())
-    } else if let Some(role_id) = role_session(principal) {
-        Some(format!(
-            "the role session of Cognito credentials (role id {role_id}): it names the role, not the identity"
-        ))
-    } else if certificate_shaped(principal) {
-        Some("an X.509 certificate id".into())
-    } else {
-        Some("not a Cognito identity or role session".into())
     }
 }
 
@@ -297,7 +249,15 @@ pub fn judge(event: &Event, cands: &[Candidate<'_>]) -> Judged {
         return j;
     }
 
-    j.identity = find_identity(event, cands);
+    j.identity = find_identity(
+        event,
+        cands.iter().flat_map(|c| {
+            c.grants
+                .iter()
+                .filter(|g| g.verb == Verb::Connect)
+                .map(|g| (c.view.role.as_str(), g.target.as_str()))
+        }),
+    );
     let id = j.identity.as_ref().map(|i| i.id.as_str());
     let eval_id = id.unwrap_or(NO_IDENTITY);
     let (tried, allowed_signed_in, allowed_guest) = try_all(cands, eval_id, &request);
@@ -424,304 +384,6 @@ fn try_all<'c, 'a>(
         });
     }
     (tried, signed_in, guest)
-}
-
-fn find_identity(event: &Event, cands: &[Candidate<'_>]) -> Option<Identity> {
-    if let Some(p) = event.principal_id.as_deref().filter(|p| identity_shaped(p)) {
-        return Some(Identity {
-            id: p.to_owned(),
-            from: "principal".into(),
-        });
-    }
-    let client = event.client_id.as_deref()?;
-    if identity_shaped(client) {
-        return Some(Identity {
-            id: client.to_owned(),
-            from: "client id, by the rule client id = identity id".into(),
-        });
-    }
-    // A role that connects as `prefix${identity}suffix`.
-    for c in cands {
-        for g in c.grants.iter().filter(|g| g.verb == Verb::Connect) {
-            if let Some((prefix, suffix)) = g.target.split_once(IDENTITY) {
-                if let Some(middle) = client
-                    .strip_prefix(prefix)
-                    .and_then(|rest| rest.strip_suffix(suffix))
-                {
-                    if identity_shaped(middle) {
-                        return Some(Identity {
-                            id: middle.to_owned(),
-                            from: format!(
-                                "client id, by role {}'s client id `{}`",
-                                c.view.role, g.target
-                            ),
-                        });
-                    }
-                }
-            }
-        }
-    }
-    None
-}
-
-/// The request with the caller's identity id written as `${identity}`, as a spec would grant it.
-fn generalise(request: &Request, id: Option<&str>) -> String {
-    let target = match id {
-        Some(id) if request.verb == Verb::Connect => request.target.replace(id, IDENTITY),
-        Some(id) => request
-            .target
-            .split('/')
-            .map(|l| if l == id { IDENTITY } else { l })
-            .collect::<Vec<_>>()
-            .join("/"),
-        None => request.target.clone(),
-    };
-    format!("{} {target}", request.verb)
-}
-
-/// How a request relates to one grant.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Relation {
-    /// The grant covers it (MQTT terms).
-    Matches,
-    /// Level `level` (1-based; 0 for a client id) holds identity `found`, not the caller's.
-    AnotherIdentity { level: usize, found: String },
-    /// Level `level` holds `+` or `#` where the grant has `${identity}`.
-    WildcardForIdentity { level: usize, wildcard: String },
-    /// The client id is not of the grant's form.
-    ClientIdNotIdentity,
-    /// The same topic is granted for `granted` only.
-    ActionNotGranted { granted: Verb },
-    /// A filter wider than the granted filter or topic.
-    FilterOverGrant { topics_only: bool },
-    /// One level differs.
-    DiffersByALevel { how: String },
-    /// A level where the grant has `${identity}` names an identity, and the caller is unknown.
-    IdentityUnknown { found: String },
-}
-
-impl Relation {
-    fn rank(&self) -> u8 {
-        match self {
-            Relation::Matches => 0,
-            Relation::AnotherIdentity { .. } => 1,
-            Relation::WildcardForIdentity { .. } => 2,
-            Relation::ClientIdNotIdentity => 3,
-            Relation::ActionNotGranted { .. } => 4,
-            Relation::FilterOverGrant { .. } => 5,
-            Relation::DiffersByALevel { .. } => 6,
-            Relation::IdentityUnknown { .. } => 7,
-        }
-    }
-}
-
-fn verbs_fit(request: Verb, grant: Verb) -> bool {
-    request == grant || (request == Verb::Receive && grant == Verb::Subscribe)
-}
-
-/// One level of a grant against one level of the request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Level {
-    Same,
-    Other,
-    AnotherIdentity(String),
-    Wildcard(String),
-    Unknown(String),
-}
-
-fn level(grant: &str, got: &str, id: Option<&str>) -> Level {
-    if grant == "+" || grant == got {
-        return Level::Same;
-    }
-    let Some((prefix, suffix)) = grant.split_once(IDENTITY) else {
-        return Level::Other;
-    };
-    if got == "+" || got == "#" {
-        return Level::Wildcard(got.to_owned());
-    }
-    let middle = got
-        .strip_prefix(prefix)
-        .and_then(|r| r.strip_suffix(suffix));
-    match (middle, id) {
-        (Some(m), Some(id)) if m == id => Level::Same,
-        (Some(m), Some(_)) if identity_shaped(m) => Level::AnotherIdentity(m.to_owned()),
-        (Some(m), None) if identity_shaped(m) => Level::Unknown(m.to_owned()),
-        _ => Level::Other,
-    }
-}
-
-/// Compares `request` with grant `g` in MQTT terms; `None` when they have nothing in common.
-fn relate(request: &Request, id: Option<&str>, g: &SpecGrant) -> Option<Relation> {
-    if request.verb == Verb::Connect {
-        if g.verb != Verb::Connect {
-            return None;
-        }
-        return match level(&g.target, &request.target, id) {
-            Level::Same => Some(Relation::Matches),
-            Level::AnotherIdentity(found) => Some(Relation::AnotherIdentity { level: 0, found }),
-            Level::Unknown(found) => Some(Relation::IdentityUnknown { found }),
-            _ if g.target.contains(IDENTITY) => Some(Relation::ClientIdNotIdentity),
-            _ => None,
-        };
-    }
-    if g.verb == Verb::Connect {
-        return None;
-    }
-    let want: Vec<&str> = g.target.split('/').collect();
-    let got: Vec<&str> = request.target.split('/').collect();
-    let fits = verbs_fit(request.verb, g.verb);
-    if !fits {
-        // The same topic granted for another action only.
-        return (compare(&want, &got, id).is_full())
-            .then_some(Relation::ActionNotGranted { granted: g.verb });
-    }
-    let cmp = compare(&want, &got, id);
-    if cmp.is_full() {
-        return Some(Relation::Matches);
-    }
-    if let Some(r) = cmp.single_special() {
-        return Some(r);
-    }
-    if request.verb == Verb::Subscribe
-        && request.target.split('/').any(|l| l == "+" || l == "#")
-        && overlaps(&got, &want, id)
-    {
-        let topics_only = !g.target.split('/').any(|l| l == "+" || l == "#");
-        return Some(Relation::FilterOverGrant { topics_only });
-    }
-    differs_by_a_level(&want, &got, id).map(|how| Relation::DiffersByALevel { how })
-}
-
-/// Level-by-level comparison of a grant with a request of the same length (or covered by `#`).
-struct Compared {
-    levels: Vec<(usize, Level)>,
-    length_ok: bool,
-}
-
-impl Compared {
-    fn is_full(&self) -> bool {
-        self.length_ok && self.levels.iter().all(|(_, l)| *l == Level::Same)
-    }
-
-    fn single_special(&self) -> Option<Relation> {
-        if !self.length_ok {
-            return None;
-        }
-        let odd: Vec<&(usize, Level)> = self
-            .levels
-            .iter()
-            .filter(|(_, l)| *l != Level::Same)
-            .collect();
-        match odd.as_slice() {
-            [(i, Level::AnotherIdentity(found))] => Some(Relation::AnotherIdentity {
-                level: *i,
-                found: found.clone(),
-            }),
-            [(i, Level::Wildcard(w))] => Some(Relation::WildcardForIdentity {
-                level: *i,
-                wildcard: w.clone(),
-            }),
-            [(_, Level::Unknown(found))] => Some(Relation::IdentityUnknown {
-                found: found.clone(),
-            }),
-            _ => None,
-        }
-    }
-}
-
-fn compare(want: &[&str], got: &[&str], id: Option<&str>) -> Compared {
-    let mut levels = Vec::new();
-    for (i, w) in want.iter().enumerate() {
-        if *w == "#" && i + 1 == want.len() {
-            // `a/#` covers `a` and everything below; a request `#` at the same place is equal.
-            return Compared {
-                levels,
-                length_ok: got.len() >= i,
-            };
-        }
-        match got.get(i) {
-            Some(g) => levels.push((i + 1, level(w, g, id))),
-            None => {
-                return Compared {
-                    levels,
-                    length_ok: false,
-                };
-            }
-        }
-    }
-    Compared {
-        levels,
-        length_ok: got.len() == want.len(),
-    }
-}
-
-/// True when some topic matches both filters (MQTT terms; `${identity}` levels match the
-/// caller's id or a wildcard).
-fn overlaps(first: &[&str], second: &[&str], id: Option<&str>) -> bool {
-    let mut at = 0;
-    loop {
-        match (first.get(at), second.get(at)) {
-            (Some(&"#"), _) | (_, Some(&"#")) | (None, None) => return true,
-            (Some(x), Some(y)) => {
-                let same = *x == "+"
-                    || *y == "+"
-                    || x == y
-                    || matches!(level(y, x, id), Level::Same | Level::Wildcard(_))
-                    || matches!(level(x, y, id), Level::Same | Level::Wildcard(_));
-                if !same {
-                    return false;
-                }
-            }
-            _ => return false,
-        }
-        at += 1;
-    }
-}
-
-/// `level 3 is "telemetri", the grant has "telemetry"` and the like, when exactly one level is
-/// changed, added or missing.
-fn differs_by_a_level(want: &[&str], got: &[&str], id: Option<&str>) -> Option<String> {
-    let same = |w: &[&str], g: &[&str]| compare(w, g, id).is_full();
-    if want.len() == got.len() {
-        let c = compare(want, got, id);
-        let odd: Vec<&(usize, Level)> =
-            c.levels.iter().filter(|(_, l)| *l != Level::Same).collect();
-        if let [(i, Level::Other)] = odd.as_slice() {
-            return Some(format!(
-                "level {i} is `{}` where the grant has `{}`",
-                got[i - 1],
-                want[i - 1]
-            ));
-        }
-        return None;
-    }
-    if got.len() == want.len() + 1 && !want.contains(&"#") {
-        for i in 0..got.len() {
-            let mut fewer = got.to_vec();
-            fewer.remove(i);
-            if same(want, &fewer) {
-                return Some(format!(
-                    "level {} (`{}`) is not in the grant",
-                    i + 1,
-                    got[i]
-                ));
-            }
-        }
-    }
-    if got.len() + 1 == want.len() {
-        for i in 0..want.len() {
-            let mut fewer = want.to_vec();
-            fewer.remove(i);
-            if !fewer.contains(&"#") && same(&fewer, got) {
-                return Some(format!(
-                    "the grant has one more level: `{}` at level {}",
-                    want[i],
-                    i + 1
-                ));
-            }
-        }
-    }
-    None
 }
 
 fn explain_relation(
@@ -870,161 +532,5 @@ fn not_granted(j: &mut Judged, cands: &[Candidate<'_>], generalised: &str, verb:
         if verb != Verb::Connect {
             j.change = Some(role_change(c, generalised));
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn identity_shapes() {
-        assert!(identity_shaped("us-east-1:1111"));
-        assert!(identity_shaped(
-            "eu-west-1:0b3a2c1d-1234-4abc-9def-0123456789ab"
-        ));
-        assert!(!identity_shaped("mqttjs_1234"));
-        assert!(!identity_shaped("us-east-1:xyz"));
-        assert!(!identity_shaped(":11"));
-        assert!(!identity_shaped(&format!("us-east-1:{}", "a".repeat(60))));
-        assert_eq!(
-            role_session("AROAEXAMPLE:CognitoIdentityCredentials"),
-            Some("AROAEXAMPLE")
-        );
-        assert_eq!(role_session("AROAEXAMPLE:other"), None);
-        assert!(certificate_shaped(
-            "145179c40e2219e18a909d896a5340b74cf97a39641beec2fc3eeafc5a932167"
-        ));
-    }
-
-    fn grant(verb: Verb, target: &str) -> SpecGrant {
-        SpecGrant {
-            verb,
-            target: target.into(),
-            scope: Some("s".into()),
-            pointer: "/topic_scopes/s".into(),
-            exact: true,
-        }
-    }
-
-    fn rel(verb: Verb, target: &str, id: Option<&str>, g: &SpecGrant) -> Option<Relation> {
-        relate(
-            &Request {
-                verb,
-                target: target.into(),
-            },
-            id,
-            g,
-        )
-    }
-
-    #[test]
-    fn relations_name_the_common_causes() {
-        let me = Some("us-east-1:1111");
-        let tele = grant(Verb::Publish, "devices/${identity}/telemetry");
-        assert_eq!(
-            rel(Verb::Publish, "devices/us-east-1:1111/telemetry", me, &tele),
-            Some(Relation::Matches)
-        );
-        assert_eq!(
-            rel(Verb::Publish, "devices/us-east-1:2222/telemetry", me, &tele),
-            Some(Relation::AnotherIdentity {
-                level: 2,
-                found: "us-east-1:2222".into()
-            })
-        );
-        assert!(matches!(
-            rel(
-                Verb::Publish,
-                "devices/us-east-1:1111/telemetry/extra",
-                me,
-                &tele
-            ),
-            Some(Relation::DiffersByALevel { .. })
-        ));
-        assert!(matches!(
-            rel(Verb::Publish, "devices/us-east-1:1111/telemetri", me, &tele),
-            Some(Relation::DiffersByALevel { .. })
-        ));
-        assert!(matches!(
-            rel(Verb::Publish, "devices/telemetry", me, &tele),
-            Some(Relation::DiffersByALevel { .. })
-        ));
-        assert_eq!(rel(Verb::Publish, "chat/room", me, &tele), None);
-        assert_eq!(
-            rel(
-                Verb::Subscribe,
-                "devices/us-east-1:1111/telemetry",
-                me,
-                &tele
-            ),
-            Some(Relation::ActionNotGranted {
-                granted: Verb::Publish
-            })
-        );
-        let cmds = grant(Verb::Subscribe, "devices/${identity}/commands/#");
-        assert_eq!(
-            rel(Verb::Subscribe, "devices/+/commands/#", me, &cmds),
-            Some(Relation::WildcardForIdentity {
-                level: 2,
-                wildcard: "+".into()
-            })
-        );
-        assert_eq!(
-            rel(
-                Verb::Receive,
-                "devices/us-east-1:1111/commands/x",
-                me,
-                &cmds
-            ),
-            Some(Relation::Matches),
-            "subscribe implies receive"
-        );
-        let news = grant(Verb::Subscribe, "fleet/news/outage");
-        assert_eq!(
-            rel(Verb::Subscribe, "fleet/news/#", me, &news),
-            Some(Relation::FilterOverGrant { topics_only: true })
-        );
-        let all_news = grant(Verb::Subscribe, "fleet/news/#");
-        assert_eq!(
-            rel(Verb::Subscribe, "fleet/#", me, &all_news),
-            Some(Relation::FilterOverGrant { topics_only: false })
-        );
-        let connect = grant(Verb::Connect, "${identity}");
-        assert_eq!(
-            rel(Verb::Connect, "mqttjs_abc", None, &connect),
-            Some(Relation::ClientIdNotIdentity)
-        );
-        assert_eq!(
-            rel(Verb::Connect, "us-east-1:2222", me, &connect),
-            Some(Relation::AnotherIdentity {
-                level: 0,
-                found: "us-east-1:2222".into()
-            })
-        );
-        assert_eq!(
-            rel(
-                Verb::Publish,
-                "devices/us-east-1:2222/telemetry",
-                None,
-                &tele
-            ),
-            Some(Relation::IdentityUnknown {
-                found: "us-east-1:2222".into()
-            })
-        );
-    }
-
-    #[test]
-    fn generalising_puts_the_placeholder_back() {
-        let r = Request {
-            verb: Verb::Publish,
-            target: "d/us-east-1:1/x/us-east-1:1".into(),
-        };
-        assert_eq!(
-            generalise(&r, Some("us-east-1:1")),
-            "publish d/${identity}/x/${identity}"
-        );
-        assert_eq!(generalise(&r, None), "publish d/us-east-1:1/x/us-east-1:1");
     }
 }

@@ -1,12 +1,11 @@
-//! `synth explain [FILE|-] [--stacks DIR] [--stack NAME] [--format text|json|markdown]`: why AWS
-//! IoT refused what an app asked for. Reads AWS IoT log entries (`logs`), judges every failed
-//! `Connect`, `Publish-In`, `Subscribe` and `Publish-Out` against the generated policies and the
-//! spec's grants of every stack given (`judge`), and prints one explanation per failure and a
-//! summary of the rest.
+//! Why AWS IoT refused what an app asked for, as data and as text: reads AWS IoT log entries
+//! (`logs`), judges every failed `Connect`, `Publish-In`, `Subscribe` and `Publish-Out` against
+//! the generated policies and the spec's grants of every stack given (`judge`), and renders one
+//! explanation per failure and a summary of the rest as text, JSON or Markdown. `synth explain`
+//! (`commands::explain`) reads the input and the specs, and prints what this module renders.
 //!
-//! Exit 0 when every failure is one the spec means (working as intended), 1 when some failure
-//! contradicts the spec or cannot be explained by it, 2 on unusable input (unreadable or
-//! malformed logs, no log entry at all, a spec with input errors).
+//! [`Report::exit_code`]: 0 when every failure is one the spec means (working as intended), 1
+//! when some failure contradicts the spec or cannot be explained by it.
 //!
 //! JSON shape (`--format json`): `{"version": 1, "input": "logs.json", "entries": N,
 //! "skipped": N, "succeeded": {"Connect": N, ...}, "not_judged": [{"eventType", "reason",
@@ -18,29 +17,25 @@
 //! "unexplained"}], "verdicts": {"intended": N, "contradicts": N, "unexplained": N}}`. Text from
 //! the log is escaped as in the text output.
 //!
-//! Must not: write files.
+//! Must not: read or write files, print, or know the command line.
 
 pub mod judge;
 pub mod logs;
+pub mod principal;
+pub mod relation;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::{Read as _, Write};
-use std::path::Path;
 
 use serde_json::{Value, json};
 
-use crate::cli::{ExplainArgs, ExplainFormat};
-use crate::diag::io_words;
 use crate::error::Exit;
-use crate::input::read_bounded;
-use crate::layout::display;
-use crate::manifest::{Stack, load_stacks};
+use crate::manifest::Stack;
+use crate::markdown::{code, md};
 use crate::policy::doc::Identities;
 use crate::text::escape;
 
 use judge::{Judged, Verdict, candidates, judge, verb_of};
-use logs::LOGS_MAX_BYTES;
 
 /// Everything `explain` found.
 #[derive(Debug, Clone)]
@@ -111,115 +106,6 @@ pub fn explain(input: &str, read: &logs::Read, stacks: &[Stack]) -> Report {
         }
     }
     report
-}
-
-/// Runs `synth explain`; returns the exit code.
-pub fn run(args: &ExplainArgs, cwd: &Path, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Exit {
-    let (shown, bytes) = if let Some(file) = args.file.as_deref().filter(|f| *f != Path::new("-")) {
-        let shown = display(file);
-        match read_bounded(&cwd.join(file), LOGS_MAX_BYTES) {
-            Ok(b) => (shown, b),
-            Err(e) => {
-                let _ = writeln!(
-                    stderr,
-                    "{}: error[io]: cannot read the log entries: {}",
-                    escape(&shown),
-                    io_words(&e)
-                );
-                return Exit::Input;
-            }
-        }
-    } else {
-        {
-            let mut bytes = Vec::new();
-            let read = std::io::stdin()
-                .lock()
-                .take(LOGS_MAX_BYTES + 1)
-                .read_to_end(&mut bytes);
-            if let Err(e) = read {
-                let _ = writeln!(
-                    stderr,
-                    "<stdin>: error[io]: cannot read the log entries: {}",
-                    io_words(&e)
-                );
-                return Exit::Input;
-            }
-            if bytes.len() as u64 > LOGS_MAX_BYTES {
-                let _ = writeln!(
-                    stderr,
-                    "<stdin>: error[io]: more than {} MiB of log entries, the most synth reads; filter them first (aws logs filter-log-events --filter-pattern '{{ $.status = \"Failure\" }}')",
-                    LOGS_MAX_BYTES >> 20
-                );
-                return Exit::Input;
-            }
-            ("<stdin>".to_owned(), bytes)
-        }
-    };
-    run_on(args, cwd, &shown, &bytes, stdout, stderr)
-}
-
-/// [`run`] on bytes already read (tests feed stdin this way).
-pub fn run_on(
-    args: &ExplainArgs,
-    cwd: &Path,
-    shown: &str,
-    bytes: &[u8],
-    stdout: &mut dyn Write,
-    stderr: &mut dyn Write,
-) -> Exit {
-    let read = match logs::read(bytes) {
-        Ok(r) => r,
-        Err(u) => {
-            let _ = writeln!(
-                stderr,
-                "{}:{}:{}: error[log-input]: {}\n  = help: give AWS IoT log entries as JSON: one per line, the output of `aws logs filter-log-events` or of `aws logs get-query-results`",
-                escape(shown),
-                u.line,
-                u.col,
-                u.message
-            );
-            return Exit::Input;
-        }
-    };
-    if read.events.is_empty() {
-        let _ = writeln!(
-            stderr,
-            "{}: error[log-input]: no AWS IoT log entry found ({} record(s) without an `eventType`)\n  = help: AWS IoT writes its entries to the log group AWSIotLogsV2; export them with `aws logs filter-log-events --log-group-name AWSIotLogsV2`",
-            escape(shown),
-            read.skipped
-        );
-        return Exit::Input;
-    }
-    let mut stacks = match load_stacks(cwd, &args.stacks) {
-        Ok(s) => s,
-        Err(rendered) => {
-            let _ = write!(stderr, "{rendered}");
-            let _ = writeln!(
-                stderr,
-                "synth explain: the specs must be valid to explain against them"
-            );
-            return Exit::Input;
-        }
-    };
-    if let Some(name) = &args.stack {
-        stacks.retain(|s| &s.compiled.loaded.spec.stack == name);
-        if stacks.is_empty() {
-            let _ = writeln!(
-                stderr,
-                "synth explain: error: no spec in {} has `stack: {name}`",
-                display(&args.stacks)
-            );
-            return Exit::Input;
-        }
-    }
-    let report = explain(shown, &read, &stacks);
-    let text = match args.format {
-        ExplainFormat::Text => render_text(&report),
-        ExplainFormat::Json => render_json(&report),
-        ExplainFormat::Markdown => render_markdown(&report),
-    };
-    let _ = stdout.write_all(text.as_bytes());
-    report.exit_code()
 }
 
 fn put(out: &mut String, line: &str) {
@@ -467,39 +353,6 @@ pub fn render_json(r: &Report) -> String {
     let mut s = serde_json::to_string_pretty(&doc).expect("serializes");
     s.push('\n');
     s
-}
-
-/// Inline code that survives a GFM table cell (as `synth diff` writes it).
-fn code(s: &str) -> String {
-    let s = escape(s).replace('|', "\\|");
-    let mut longest = 0;
-    let mut run = 0;
-    for c in s.chars() {
-        run = if c == '`' { run + 1 } else { 0 };
-        longest = longest.max(run);
-    }
-    let fence = "`".repeat(longest + 1);
-    if longest > 0 {
-        format!("{fence} {s} {fence}")
-    } else {
-        format!("{fence}{s}{fence}")
-    }
-}
-
-/// Free text with every character that could format, link or start HTML escaped.
-fn md(s: &str) -> String {
-    let s = escape(s);
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if matches!(
-            c,
-            '\\' | '`' | '*' | '_' | '|' | '<' | '>' | '[' | ']' | '#' | '&' | '~' | '!'
-        ) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// GitHub-flavoured Markdown: the summary, a table of failures, then one section each.

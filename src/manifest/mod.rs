@@ -42,14 +42,14 @@
 
 use std::collections::BTreeSet;
 use std::fs;
-use std::io;
 use std::path::Path;
 
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::compile::{Compiled, compile};
-use crate::diag::{Class, Severity, io_words};
+use crate::diag::{Class, Severity};
+use crate::error::Error;
 use crate::input::{SPEC_MAX_BYTES, read_bounded};
 use crate::mqtt::{IDENTITY, ShadowAccess, shadow_topics, translate};
 use crate::policy::Grants;
@@ -68,16 +68,11 @@ pub struct Stack {
 
 /// Compiles every `*.yaml`/`*.yml` spec in `dir` (relative to `cwd`). Rule findings and failed
 /// expectations do not matter here; a spec with an input error makes the whole load fail, with
-/// the rendered diagnostics.
-pub fn load_stacks(cwd: &Path, dir: &Path) -> Result<Vec<Stack>, String> {
+/// every unusable spec's error ([`Error::Several`], in file order).
+pub fn load_stacks(cwd: &Path, dir: &Path) -> Result<Vec<Stack>, Error> {
     let shown_dir = crate::layout::display(dir);
     let mut names: Vec<String> = fs::read_dir(cwd.join(dir))
-        .map_err(|e| {
-            format!(
-                "{shown_dir}: error[io]: cannot read the stacks directory: {}\n",
-                io_words(&e)
-            )
-        })?
+        .map_err(|e| Error::io(&shown_dir, "cannot read the stacks directory", &e))?
         .filter_map(Result::ok)
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .filter(|n| {
@@ -91,36 +86,36 @@ pub fn load_stacks(cwd: &Path, dir: &Path) -> Result<Vec<Stack>, String> {
         .collect();
     names.sort();
     if names.is_empty() {
-        return Err(format!("{shown_dir}: error[io]: no *.yaml specs found\n"));
+        return Err(Error::Missing {
+            path: shown_dir,
+            what: "no *.yaml specs found".to_owned(),
+        });
     }
     let mut stacks = Vec::new();
-    let mut errors = String::new();
+    let mut errors = Vec::new();
     for name in names {
         let path = dir.join(&name);
         match load_one(cwd, &path) {
             Ok(s) => stacks.push(s),
-            Err(e) => errors.push_str(&e),
+            Err(e) => errors.push(e),
         }
     }
     if errors.is_empty() {
         Ok(stacks)
     } else {
-        Err(errors)
+        Err(Error::Several(errors))
     }
 }
 
-/// Compiles one spec file; see [`load_stacks`].
-pub fn load_one(cwd: &Path, path: &Path) -> Result<Stack, String> {
+/// Compiles one spec file; see [`load_stacks`]. Its error is the spec's input errors
+/// ([`Error::Spec`]) or why it cannot be read.
+pub fn load_one(cwd: &Path, path: &Path) -> Result<Stack, Error> {
     let shown = crate::layout::display(path);
-    let bytes = read_bounded(&cwd.join(path), SPEC_MAX_BYTES).map_err(|e: io::Error| {
-        format!(
-            "{shown}: error[io]: cannot read the spec: {}\n",
-            io_words(&e)
-        )
-    })?;
+    let bytes = read_bounded(&cwd.join(path), SPEC_MAX_BYTES)
+        .map_err(|e| Error::io(&shown, "cannot read the spec", &e))?;
     let (compiled, diags) = compile(&shown, &bytes);
     let errors: Vec<_> = diags
-        .iter()
+        .into_iter()
         .filter(|d| d.class == Class::Input && d.severity == Severity::Error)
         .collect();
     match compiled {
@@ -128,10 +123,10 @@ pub fn load_one(cwd: &Path, path: &Path) -> Result<Stack, String> {
             file: shown,
             compiled,
         }),
-        _ => {
-            let text = String::from_utf8_lossy(&bytes);
-            Err(errors.iter().map(|d| d.render(Some(&text))).collect())
-        }
+        _ => Err(Error::Spec {
+            diagnostics: errors,
+            source: String::from_utf8_lossy(&bytes).into_owned(),
+        }),
     }
 }
 

@@ -18,21 +18,66 @@ pub const CALLER: &str = "us-east-1:1111";
 /// See [`CALLER`].
 pub const ANOTHER: &str = "us-east-1:2222";
 
-/// A topic that resource name `name` (with `${identity}` for the caller) matches inside the part
-/// of `subtree` (a resource name with `${identity}`) that belongs to another identity, beyond
-/// what MQTT filter `meant` (the spec's text, when known) matches: what a translation added that
-/// reaches someone else.
-pub fn leaked_topic(name: &str, subtree: &str, meant: Option<&str>) -> Option<String> {
-    if !subtree.contains(IDENTITY) {
-        return None;
+/// Per-identity subtrees (resource names with `${identity}`), prepared once for many questions
+/// of the form "does this wildcard reach into another identity's part of any of them?": each is
+/// written for identity [`ANOTHER`] with its literal prefix and suffix measured, so that a
+/// question first discards, at the cost of two string comparisons, every subtree it cannot
+/// meet. A spec pairs every wildcard it grants with every subtree; this keeps that linear in
+/// practice.
+pub struct Subtrees<T> {
+    items: Vec<(Glob, T)>,
+}
+
+impl<T> Subtrees<T> {
+    /// The subtrees among `names` (those holding `${identity}`), each with its note.
+    pub fn new(names: impl IntoIterator<Item = (String, T)>) -> Subtrees<T> {
+        Subtrees {
+            items: names
+                .into_iter()
+                .filter(|(n, _)| n.contains(IDENTITY))
+                .map(|(n, t)| (Glob::new(n.replace(IDENTITY, ANOTHER)), t))
+                .collect(),
+        }
     }
-    let (name, subtree) = (
-        name.replace(IDENTITY, CALLER),
-        subtree.replace(IDENTITY, ANOTHER),
-    );
-    match meant {
-        Some(m) => common_match_beyond(&name, &subtree, &m.replace(IDENTITY, CALLER)),
-        None => common_match(&name, &subtree),
+
+    /// A topic that resource name `name` (with `${identity}` for the caller) matches inside
+    /// another identity's part of some subtree, beyond what MQTT filter `meant` (the spec's text,
+    /// when known) matches, with that subtree's note: what a grant reaches of someone else's.
+    pub fn reached(&self, name: &str, meant: Option<&str>) -> Option<(String, &T)> {
+        let glob = Glob::new(name.replace(IDENTITY, CALLER));
+        let exclude = meant.map(|m| Filter::new(&m.replace(IDENTITY, CALLER)));
+        self.items
+            .iter()
+            .filter(|(s, _)| glob.may_meet(s))
+            .find_map(|(s, t)| search(&glob.text, &s.text, exclude.as_ref()).map(|w| (w, t)))
+    }
+}
+
+/// A policy glob with the extent of its literal prefix and suffix.
+struct Glob {
+    text: String,
+    prefix: usize,
+    suffix: usize,
+}
+
+impl Glob {
+    fn new(text: String) -> Glob {
+        let wild = |c: char| matches!(c, '*' | '?');
+        let prefix = text.find(wild).unwrap_or(text.len());
+        let suffix = text.rfind(wild).map_or(0, |i| i + 1);
+        Glob {
+            text,
+            prefix,
+            suffix,
+        }
+    }
+
+    /// False when no text can match both: any common match starts with both literal prefixes
+    /// and ends with both literal suffixes.
+    fn may_meet(&self, other: &Glob) -> bool {
+        let (pa, pb) = (&self.text[..self.prefix], &other.text[..other.prefix]);
+        let (sa, sb) = (&self.text[self.suffix..], &other.text[other.suffix..]);
+        (pa.starts_with(pb) || pb.starts_with(pa)) && (sa.ends_with(sb) || sb.ends_with(sa))
     }
 }
 

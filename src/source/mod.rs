@@ -154,6 +154,9 @@ fn parse_general(file: &str, text: &str) -> Result<Doc, Diagnostic> {
         // `!Ref` and friends belong in templates, not specs: refuse rather than silently drop.
         reject_unsupported_tags: true,
         with_snippet: false,
+        // Comments are not kept; kept, more than 32 in a row where the parser looks ahead (a
+        // commented block before a nested value) were refused as "too many buffered comments".
+        emit_comments: false,
         budget: serde_saphyr::budget! { max_depth: 32, max_aliases: 1_000, max_nodes: 100_000 },
     };
     let root: Spanned<Node> = serde_saphyr::from_str_with_options(text, options).map_err(|e| {
@@ -435,6 +438,18 @@ mod tests {
         let d = parse_err(b"a: 1\nb: x\xff\n");
         assert_eq!(d.code, "spec-encoding");
         assert_eq!(d.pos, Some(Pos { line: 2, col: 5 }));
+    }
+
+    #[test]
+    fn long_comment_blocks_are_read_on_both_paths() {
+        // More than serde-saphyr's default of 32 buffered comments where the parser looks ahead
+        // (before a nested value, after `- `); the anchor sends the text the general way.
+        let notes = "  # a note\n".repeat(40);
+        let text = format!("a: &x 1\nb:\n{notes}  c: 2\nd:\n  -\n{notes}    e\n");
+        let doc = parse_ok(&text);
+        assert_eq!(doc.value["b"]["c"], 2);
+        assert_eq!(doc.value["d"][0], "e");
+        assert!(fast_path_agrees(&text.replace("&x ", "")).unwrap());
     }
 
     #[test]

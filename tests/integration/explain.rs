@@ -11,14 +11,7 @@ use serde_json::Value;
 use crate::support::{Ran, Scratch, repo};
 
 fn scratch() -> Scratch {
-    let mut s = Scratch::new();
-    for name in [
-        "fleet.yaml",
-        "guide-authenticated.yaml",
-        "guide-unauthenticated.yaml",
-    ] {
-        s = s.bundled(name);
-    }
+    let mut s = Scratch::with_readme_stacks();
     for entry in fs::read_dir(repo().join("tests/fixtures/explain")).unwrap() {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
@@ -268,6 +261,12 @@ fn unusable_input_exits_2_at_line_and_column() {
     assert_eq!(ran.code, 2);
     let ran = s.run(&["explain", "logs/session.jsonl", "--stacks", "logs"]);
     assert_eq!(ran.code, 2, "no specs there: {ran:?}");
+    assert_eq!(
+        ran.stderr,
+        "logs: error[io]: no *.yaml specs found\nsynth explain: error: the specs must be valid to explain against them\n",
+        "every fatal error in the one wording of `Error`"
+    );
+    assert!(ran.stdout.is_empty());
 }
 
 #[test]

@@ -24,7 +24,7 @@ use crate::support::repo;
 const STAGES: &[&[&str]] = &[
     // Foundations: text, diagnostics as data, bounded reads.
     &["text"],
-    &["diag", "input"],
+    &["diag", "input", "markdown"],
     // How a run ends, and YAML with positions.
     &["error", "source"],
     // The spec model, AWS facts about ARNs, MQTT ↔ policy translation.
@@ -43,11 +43,12 @@ const STAGES: &[&[&str]] = &[
     &["compile", "sarif", "output", "diff"],
     // A stack's app side as data (grants in MQTT terms, the attach call).
     &["manifest"],
-    // Command-line arguments and the fuzz bodies (what `fuzz/` and the smoke test run); the
-    // two app-side commands that still print their own reports (`synth explain`, `synth
-    // client`); then the command layer.
-    &["cli", "fuzzing"],
+    // On top of it: failed requests from AWS IoT logs judged against the specs, and the client
+    // kit generators.
     &["explain", "client"],
+    // Command-line arguments and the fuzz bodies (what `fuzz/` and the smoke test run); then
+    // the command layer.
+    &["cli", "fuzzing"],
     &["commands"],
 ];
 

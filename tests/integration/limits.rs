@@ -407,3 +407,29 @@ fn derived_names_fit_under_every_deployed_stack_name() {
         "{worst:?}"
     );
 }
+
+/// Derived names are unique: pool `app`'s second IoT policy (`<stack>-app-2`) and pool `app-2`'s
+/// first would collide at deploy; synth refuses the spec.
+#[test]
+fn derived_names_never_collide() {
+    let topics: Vec<String> = (0..30)
+        .map(|i| format!("devices/${{identity}}/topic-number-{i}/status"))
+        .collect();
+    let mut text = spec(&topics, &[]);
+    text.push_str("  app-2:\n    user_pools: [{ user_pool_id: us-east-1_Def, client_id: def }]\n    authenticated: member\n");
+    let (c, d) = build(&text);
+    assert!(
+        iot_policies(&c).len() >= 3,
+        "the test needs pool app split in three"
+    );
+    let collisions: Vec<&Diagnostic> = d
+        .iter()
+        .filter(|d| d.code == "limit-name-collision")
+        .collect();
+    assert_eq!(collisions.len(), 1, "{d:#?}");
+    assert!(collisions[0].message.starts_with("IoT policy name `${AWS::StackName}-app-2` of App2IotPolicy is also the name of AppIotPolicy2"), "{}", collisions[0].message);
+    assert_eq!(collisions[0].severity, Severity::Error);
+    // Without the second pool, nothing collides.
+    let (_, d) = build(&spec(&topics, &[]));
+    assert!(!codes(&d).contains(&"limit-name-collision"));
+}

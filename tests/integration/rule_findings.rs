@@ -259,3 +259,35 @@ fn each_rule_finds_one_cause_once_at_its_spec_entry() {
         insta::assert_snapshot!(format!("rule_{id}"), shown);
     }
 }
+
+/// A subscribe grants a filter and the topics it delivers: one spec entry, one finding, naming
+/// both resources (it was one per action).
+#[test]
+fn a_subscribe_is_one_cause_for_its_filter_and_its_topics() {
+    for (id, from, to) in [
+        (
+            "CIP-IOTP-002",
+            "subscribe: [\"d/${identity}/c/#\"]",
+            "subscribe: [\"#\"]",
+        ),
+        (
+            "CIP-UNAUTH-003",
+            "publish: [lobby/hello]",
+            "subscribe: [\"lobby/+/news\"]",
+        ),
+    ] {
+        let spec = SPEC.replacen(from, to, 1);
+        let (c, _) = compile("stacks/s.yaml", spec.as_bytes());
+        let c = c.expect("usable");
+        let found: Vec<_> = rules::run(&c)
+            .into_iter()
+            .filter(|d| d.code == id)
+            .collect();
+        assert_eq!(found.len(), 1, "{id}: {found:#?}");
+        assert!(
+            found[0].message.contains("topicfilter/") && found[0].message.contains("`topic/"),
+            "{id}: {}",
+            found[0].message
+        );
+    }
+}
