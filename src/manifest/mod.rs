@@ -282,7 +282,7 @@ pub struct Pool {
     pub outputs: Outputs,
     /// The attach call.
     pub attach: Attach,
-    /// Signed-in role first, then guests.
+    /// Signed-in roles first (each role a mapping gives), then guests.
     pub roles: Vec<Role>,
 }
 
