@@ -162,9 +162,13 @@ impl From<Kind> for crate::spec::IdentityKind {
 pub struct SimulateArgs {
     /// The spec.
     pub spec: PathBuf,
-    /// The role (spec name).
-    #[arg(long)]
-    pub role: String,
+    /// The role (spec name); with `--claim`, the role the claims must give.
+    #[arg(long, required_unless_present = "claims")]
+    pub role: Option<String>,
+    /// A token claim of a signed-in identity, `NAME=VALUE` (repeat it; a name given twice has
+    /// several values): the pool's role mapping chooses the role, as Cognito would.
+    #[arg(long = "claim", value_name = "NAME=VALUE")]
+    pub claims: Vec<String>,
     /// The identity pool (spec name); needed only when several pools use the role.
     #[arg(long)]
     pub pool: Option<String>,
@@ -174,7 +178,7 @@ pub struct SimulateArgs {
     /// The caller's Cognito identity id, e.g. us-east-1:1111.
     #[arg(long)]
     pub identity: String,
-    /// connect, publish, subscribe or receive.
+    /// connect, publish, publish-retained, subscribe or receive.
     pub action: String,
     /// Client id, topic or topic filter.
     pub topic: String,

@@ -4,6 +4,7 @@
 //! Must not: judge security (that is for the rules), or build templates.
 
 mod environments;
+mod mapping;
 mod names;
 mod refs;
 mod text;
@@ -21,6 +22,7 @@ pub fn run(loaded: &Loaded) -> Vec<Diagnostic> {
     topics::check(loaded, &mut out);
     names::check(loaded, &mut out);
     environments::check(loaded, &mut out);
+    mapping::check(loaded, &mut out);
     out
 }
 

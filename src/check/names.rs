@@ -48,13 +48,26 @@ fn logical_ids(l: &Loaded, out: &mut Vec<Diagnostic>) {
             ["parameters", name],
         ));
     }
-    for name in spec.identity_pools.keys() {
-        let pool_ids = PoolIds::new(name).all().map(str::to_owned).to_vec();
+    for (name, pool) in &spec.identity_pools {
+        let ids = PoolIds::new(name);
         claims.push((
             format!("identity pool `{name}`"),
-            pool_ids,
+            ids.all().map(str::to_owned).to_vec(),
             ["identity_pools", name],
         ));
+        // A mapping's other roles: `FleetInstallerAuthenticatedRole`.
+        let default = pool.default_role();
+        for role in pool
+            .signed_in_roles()
+            .into_iter()
+            .filter(|r| Some(*r) != default)
+        {
+            claims.push((
+                format!("role `{role}` of identity pool `{name}`"),
+                vec![ids.signed_in_role(role, false)],
+                ["roles", role],
+            ));
+        }
     }
     for name in spec.topic_scopes.keys() {
         // Scopes give no resources yet, but their names will appear in ids and reports.
@@ -65,7 +78,7 @@ fn logical_ids(l: &Loaded, out: &mut Vec<Diagnostic>) {
         ));
     }
     for (what, claimed, tokens) in claims {
-        // One report per name is enough; an identity pool claims eight ids.
+        // One report per name is enough; an identity pool claims fourteen ids or more.
         if let Some((id, first)) = claimed.iter().find_map(|id| ids.get(id).map(|f| (id, f))) {
             out.push(
                 Diagnostic::input(

@@ -2,22 +2,27 @@
 //! policies synth generates for the spec (not on the spec itself), with the statement of each
 //! layer that decided. Exit 0 for ALLOW, 1 for DENY, 2 for unusable input. The request is
 //! checked as `synth` checks a spec: a role, pool or action that does not exist gets a "did you
-//! mean"; a publish or receive to a filter (`a/#`) or a subscribe to a malformed filter
-//! (`a/#/x`) is refused (`mqtt::check_request`); an identity id not of the form `REGION:GUID`
-//! gets a warning on stderr (the simulation still runs: policies compare it as a string).
+//! mean"; a publish, retained publish or receive to a filter (`a/#`) or a subscribe to a
+//! malformed filter (`a/#/x`) is refused (`mqtt::check_request`); an identity id not of the form
+//! `REGION:GUID` gets a warning on stderr (the simulation still runs: policies compare it as a
+//! string).
 //! Must not: print an error (it returns it), or evaluate policies itself (`policy::eval` does).
 
+use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::Path;
 
-use crate::cli::SimulateArgs;
-use crate::compile::compile;
+use crate::cli::{Kind, SimulateArgs};
+use crate::compile::{Compiled, compile};
 use crate::diag::{self, Class, Severity};
 use crate::error::{Error, Exit};
 use crate::input::{SPEC_MAX_BYTES, read_bounded};
 use crate::layout::display;
-use crate::policy::doc::{find_role, role_views};
-use crate::policy::eval::{Request, Verb, evaluate};
+use crate::policy::doc::{Identities, RoleView, find_role, role_views};
+use crate::policy::eval::{Request, Verb, Verdict, evaluate};
+use crate::policy::mapping::{Choice, claims_from_pairs, pool_mappings};
 use crate::spec::{IdentityKind, Spec, schema_suggest};
+use crate::style::Paint;
 use crate::{mqtt, text};
 
 use super::Streams;
@@ -48,41 +53,168 @@ pub fn run(args: &SimulateArgs, cwd: &Path, io: &mut Streams<'_>) -> Result<Exit
         verb,
         target: args.topic.clone(),
     };
-    let stdout = &mut *io.out;
     let views = role_views(&compiled.json);
+    if !args.claims.is_empty() {
+        return with_claims(args, &compiled, &views, &request, io);
+    }
+    let role = args.role.as_deref().unwrap_or_default();
     let view = find_role(
         &views,
-        &args.role,
+        role,
         args.pool.as_deref(),
         args.kind.map(|k| IdentityKind::from(k).into()),
     )
     .map_err(|none| usage(none.to_string(), None))?;
-    if !is_identity_id(&args.identity) {
-        let _ = writeln!(
-            io.err,
-            "synth simulate: {} identity `{}` is not a Cognito identity id (REGION:GUID, e.g. us-east-1:7d3c2e4b-0f1a-4c5d-9e8f-112233445566; docs/aws-facts.md §1.1); the policies are evaluated for it as written",
-            io.err_paint.warning("warning:"),
-            text::escape(&args.identity)
-        );
-    }
+    warn_identity(&args.identity, io.err, io.err_paint);
+    let stdout = &mut *io.out;
     let verdict = evaluate(view, &args.identity, &request);
+    print_verdict(stdout, &request, view, &args.identity, &verdict, "");
+    Ok(if verdict.allowed {
+        Exit::Ok
+    } else {
+        Exit::Findings
+    })
+}
+
+fn print_verdict(
+    stdout: &mut dyn Write,
+    request: &Request,
+    view: &RoleView,
+    identity: &str,
+    verdict: &Verdict,
+    how: &str,
+) {
     let word = if verdict.allowed { "ALLOW" } else { "DENY" };
+    let how = if how.is_empty() {
+        format!("role {} of identity pool {}", view.role, view.pool)
+    } else {
+        format!("identity pool {}: {how}", view.pool)
+    };
     let _ = writeln!(
         stdout,
-        "{word} {request}\n  as {} identity {} (role {} of identity pool {})",
+        "{word} {request}\n  as {} identity {identity} ({how})",
         view.identities.word(),
-        args.identity,
-        view.role,
-        view.pool
     );
     for line in verdict.explain().lines() {
         let _ = writeln!(stdout, "  {line}");
+    }
+}
+
+/// `--claim`: the pool's role mapping (as emitted) chooses the role; the verdict is the chosen
+/// role's, and the roles the identity could also ask for (CustomRoleArn) are shown after it.
+fn with_claims(
+    args: &SimulateArgs,
+    compiled: &Compiled,
+    views: &[RoleView],
+    request: &Request,
+    io: &mut Streams<'_>,
+) -> Result<Exit, Error> {
+    let usage = |message: String| usage(message, None);
+    if args.kind == Some(Kind::Guest) {
+        return Err(usage(
+            "guests have no token claims: `--claim` chooses the role of signed-in identities"
+                .to_owned(),
+        ));
+    }
+    let mut pairs = Vec::new();
+    for c in &args.claims {
+        let (k, v) = c
+            .split_once('=')
+            .filter(|(k, _)| !k.is_empty())
+            .ok_or_else(|| {
+                usage(format!(
+                    "`--claim {c}`: write NAME=VALUE, e.g. `--claim cognito:groups=installers`"
+                ))
+            })?;
+        pairs.push((k, v));
+    }
+    let claims = claims_from_pairs(pairs);
+    let pools = &compiled.loaded.spec.identity_pools;
+    let pool = match (&args.pool, pools.len()) {
+        (Some(p), _) => p.clone(),
+        (None, 1) => pools.keys().next().cloned().unwrap_or_default(),
+        (None, _) => {
+            return Err(usage(
+                "several identity pools could read these claims: say which with `--pool`"
+                    .to_owned(),
+            ));
+        }
+    };
+    let signed_in = |role: &str| {
+        views
+            .iter()
+            .find(|v| v.pool == pool && v.role == role && v.identities == Identities::Authenticated)
+    };
+    let (choice, how) = choose(compiled, views, &pool, &claims).ok_or_else(|| {
+        usage(format!(
+            "no identity pool `{pool}` has signed-in identities"
+        ))
+    })?;
+    warn_identity(&args.identity, io.err, io.err_paint);
+    let stdout = &mut *io.out;
+    if let (Some(want), got) = (&args.role, &choice.role)
+        && got.as_deref() != Some(want.as_str())
+    {
+        let _ = writeln!(
+            stdout,
+            "DENY {request}\n  as signed-in identity {} (identity pool {pool}: {how}; not role {want})",
+            args.identity
+        );
+        return Ok(Exit::Findings);
+    }
+    let Some(view) = choice.role.as_deref().and_then(signed_in) else {
+        let _ = writeln!(
+            stdout,
+            "DENY {request}\n  as signed-in identity {} (identity pool {pool}: {how})",
+            args.identity
+        );
+        return Ok(Exit::Findings);
+    };
+    let verdict = evaluate(view, &args.identity, request);
+    print_verdict(stdout, request, view, &args.identity, &verdict, &how);
+    for (rule, role) in &choice.also {
+        if let Some(other) = signed_in(role) {
+            let v = evaluate(other, &args.identity, request);
+            let word = if v.allowed { "ALLOW" } else { "DENY" };
+            let _ = writeln!(
+                stdout,
+                "  also {word} with role {role}, which mapping rule {} gives too, if the app asks for it (CustomRoleArn)",
+                rule + 1
+            );
+        }
     }
     Ok(if verdict.allowed {
         Exit::Ok
     } else {
         Exit::Findings
     })
+}
+
+/// The role Cognito gives a token with `claims` in `pool`, and how, in words; `None` when the
+/// pool has no signed-in identities.
+fn choose(
+    compiled: &Compiled,
+    views: &[RoleView],
+    pool: &str,
+    claims: &BTreeMap<String, Vec<String>>,
+) -> Option<(Choice, String)> {
+    let mappings = pool_mappings(&compiled.json, views);
+    if let Some(m) = mappings.iter().find(|m| m.pool == pool) {
+        let c = m.choose(claims);
+        let how = m.explain(&c);
+        return Some((c, how));
+    }
+    let v = views
+        .iter()
+        .find(|v| v.pool == pool && v.identities == Identities::Authenticated)?;
+    Some((
+        Choice {
+            role: Some(v.role.clone()),
+            rule: None,
+            also: Vec::new(),
+        },
+        format!("role {}: the pool maps no claims", v.role),
+    ))
 }
 
 /// A command-line mistake in `synth simulate`.
@@ -133,10 +265,12 @@ fn checked_request(args: &SimulateArgs, spec: &Spec) -> Result<Verb, Error> {
         )
     })?;
     let roles: Vec<String> = spec.roles.keys().cloned().collect();
-    if !roles.contains(&args.role) {
+    if let Some(role) = &args.role
+        && !roles.contains(role)
+    {
         return Err(usage(
-            format!("unknown role `{}`", text::escape(&args.role)),
-            Some(near_or_list(&args.role, &roles, "roles")),
+            format!("unknown role `{}`", text::escape(role)),
+            Some(near_or_list(role, &roles, "roles")),
         ));
     }
     let pools: Vec<String> = spec.identity_pools.keys().cloned().collect();
@@ -149,6 +283,18 @@ fn checked_request(args: &SimulateArgs, spec: &Spec) -> Result<Verb, Error> {
         ));
     }
     Ok(verb)
+}
+
+/// A warning on stderr when `id` is not of the form `REGION:GUID`: the simulation still runs.
+fn warn_identity(id: &str, stderr: &mut dyn Write, paint: Paint) {
+    if !is_identity_id(id) {
+        let _ = writeln!(
+            stderr,
+            "synth simulate: {} identity `{}` is not a Cognito identity id (REGION:GUID, e.g. us-east-1:7d3c2e4b-0f1a-4c5d-9e8f-112233445566; docs/aws-facts.md §1.1); the policies are evaluated for it as written",
+            paint.warning("warning:"),
+            text::escape(id)
+        );
+    }
 }
 
 /// "did you mean `x`?", or the names there are.

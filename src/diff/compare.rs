@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use super::grants::roles;
+use super::mappings::changes as mapping_changes;
 use super::model::{Base, Kind, Report, ResourceStatus, StackDiff, Status, Summary};
 use super::resources::{rename_refs, resource_renames, resources};
 
@@ -56,6 +57,13 @@ fn summarize(stacks: &[StackDiff]) -> Summary {
                 s.cross_identity += 1;
             }
         }
+        for m in &st.mappings {
+            match m.kind {
+                Some(Kind::Broadening) => s.broadening += 1,
+                Some(Kind::Narrowing) => s.narrowing += 1,
+                None => {}
+            }
+        }
         for r in &st.resources {
             if !r.trust.is_empty() {
                 s.trust_changes += 1;
@@ -81,6 +89,7 @@ pub fn stack(name: &str, old: Option<&Template>, new: Option<&Template>) -> Stac
     // reported once, as a replacement, not again in every grant or trust policy that names it.
     let old_renamed = rename_refs(old_value, &renames);
     let roles = roles(&old_renamed, new_value);
+    let mappings = mapping_changes(&old_renamed, new_value);
     let resources = resources(&old_renamed, new_value, &renames);
     let status = match (old, new) {
         (None, _) => Status::Added,
@@ -96,6 +105,7 @@ pub fn stack(name: &str, old: Option<&Template>, new: Option<&Template>) -> Stac
         base_file: old.map(|t| t.file.clone()),
         file: new.map(|t| t.file.clone()),
         roles,
+        mappings,
         resources,
         sections: sections(old_value, new_value),
     }

@@ -23,23 +23,50 @@ pub(super) fn kind_of(change: Change, effect: Effect) -> Kind {
     }
 }
 
-/// Roles keyed by what identities they serve, not by role name: a renamed role that grants the
-/// same is no permission change for the pool's identities.
-fn views(template: &Value) -> BTreeMap<(String, Identities), RoleView> {
-    let mut out: BTreeMap<(String, Identities), RoleView> = BTreeMap::new();
+/// A pool role's key: pool, kind of identity, role name.
+type Key = (String, Identities, String);
+
+/// Roles keyed by pool, kind of identity and role name (a pool with role mapping has several
+/// signed-in roles).
+fn views(template: &Value) -> BTreeMap<Key, RoleView> {
+    let mut out: BTreeMap<Key, RoleView> = BTreeMap::new();
     for v in role_views(template) {
-        match out.get_mut(&(v.pool.clone(), v.identities)) {
-            // Two roles for one pool and kind cannot come from synth; keep every statement.
+        match out.get_mut(&(v.pool.clone(), v.identities, v.role.clone())) {
+            // Two resources for one role of one pool and kind cannot come from synth; keep
+            // every statement.
             Some(seen) => {
                 seen.iam.extend(v.iam);
                 seen.iot.extend(v.iot);
             }
             None => {
-                out.insert((v.pool.clone(), v.identities), v);
+                out.insert((v.pool.clone(), v.identities, v.role.clone()), v);
             }
         }
     }
     out
+}
+
+/// Where the base and the current template each have one role for a pool and kind and its name
+/// changed, the base's role under the current name: a renamed role that grants the same is no
+/// permission change for the pool's identities.
+fn pair_renamed_roles(
+    old: BTreeMap<Key, RoleView>,
+    new: &BTreeMap<Key, RoleView>,
+) -> BTreeMap<Key, RoleView> {
+    let count = |m: &BTreeMap<Key, RoleView>, pool: &str, kind: Identities| {
+        m.keys().filter(|k| k.0 == pool && k.1 == kind).count()
+    };
+    let renamed: BTreeMap<(String, Identities), String> = new
+        .keys()
+        .filter(|k| count(new, &k.0, k.1) == 1 && count(&old, &k.0, k.1) == 1)
+        .map(|k| ((k.0.clone(), k.1), k.2.clone()))
+        .collect();
+    old.into_iter()
+        .map(|((pool, kind, role), v)| {
+            let role = renamed.get(&(pool.clone(), kind)).cloned().unwrap_or(role);
+            ((pool, kind, role), v)
+        })
+        .collect()
 }
 
 /// Renamed pools, new name → old name: the pools that disappeared paired with those that
@@ -47,8 +74,8 @@ fn views(template: &Value) -> BTreeMap<(String, Identities), RoleView> {
 /// The pool's replacement is reported with the resources; pairing here keeps the grant diff to
 /// what the renamed pool's identities may do differently, instead of every grant twice.
 fn pool_renames(
-    old: &BTreeMap<(String, Identities), RoleView>,
-    new: &BTreeMap<(String, Identities), RoleView>,
+    old: &BTreeMap<Key, RoleView>,
+    new: &BTreeMap<Key, RoleView>,
 ) -> BTreeMap<String, String> {
     let old_pools: BTreeSet<&String> = old.keys().map(|k| &k.0).collect();
     let new_pools: BTreeSet<&String> = new.keys().map(|k| &k.0).collect();
@@ -85,14 +112,15 @@ pub(super) fn roles(old: &Value, new: &Value) -> Vec<RoleDiff> {
     let new_views = views(new);
     let renames = pool_renames(&views(old), &new_views);
     let old_pool_of: BTreeMap<&String, &String> = renames.iter().map(|(n, o)| (o, n)).collect();
-    let old_views: BTreeMap<(String, Identities), RoleView> = views(old)
+    let old_views: BTreeMap<Key, RoleView> = views(old)
         .into_iter()
-        .map(|((pool, i), v)| {
+        .map(|((pool, i, role), v)| {
             let pool = old_pool_of.get(&pool).map_or(pool, |n| (*n).clone());
-            ((pool, i), v)
+            ((pool, i, role), v)
         })
         .collect();
-    let keys: BTreeSet<&(String, Identities)> = old_views.keys().chain(new_views.keys()).collect();
+    let old_views = pair_renamed_roles(old_views, &new_views);
+    let keys: BTreeSet<&Key> = old_views.keys().chain(new_views.keys()).collect();
     let mut out = Vec::new();
     for key in keys {
         let o = old_views.get(key);
@@ -187,7 +215,7 @@ fn label_cross_identity(
     grants: &mut [GrantChange],
     template: &Value,
     view: &RoleView,
-    views: &BTreeMap<(String, Identities), RoleView>,
+    views: &BTreeMap<Key, RoleView>,
 ) {
     let targets: BTreeSet<String> = views
         .values()

@@ -6,7 +6,7 @@
 //! here) and modified; trust policy changes leaf by leaf.
 //!
 //! Parts: [`base`] reads both sides, [`compare`] diffs one stack (its grants in `grants`, its
-//! resources in `resources`), [`mqtt`] reads policy resources back as MQTT grants, [`model`] is
+//! role mappings in `mappings`, its resources in `resources`), [`mqtt`] reads policy resources back as MQTT grants, [`model`] is
 //! the report, [`render`] prints text and Markdown.
 //!
 //! The command (`commands::diff`) reads the arguments, prints the report and decides the exit
@@ -42,6 +42,11 @@
 //!         "effective": true,
 //!         "cross_identity": "<a topic in another identity's subtree it reaches>" (only when so) } ],
 //!       "broadened": ["<Metadata.cogsynth.broadened note new in this template>"] } ],
+//!     "mappings": [ {                                        // role-mapping changes, by pool
+//!       "pool": "service",
+//!       "words": "tokens whose `cognito:groups` equals `installers` now get role admin (was role installer)",
+//!       "was": "installer" | null, "now": "admin" | null,     // null: no credentials
+//!       "kind": "broadening" | "narrowing" | null } ],       // null: as much access as before
 //!     "resources": [ {                                                    // by logical id
 //!       "logical_id": "FleetIotPolicy", "type": "AWS::IoT::Policy",
 //!       "change": "added" | "removed" | "replaced" | "modified",
@@ -56,6 +61,7 @@
 pub mod base;
 pub mod compare;
 mod grants;
+mod mappings;
 pub mod model;
 pub mod mqtt;
 pub mod render;

@@ -132,9 +132,27 @@ pub struct StackDiff {
     pub roles: Vec<RoleDiff>,
     /// Resources added, removed, replaced or modified, sorted by logical id.
     pub resources: Vec<ResourceChange>,
+    /// Role-mapping changes, per pool: which tokens now get which role.
+    pub mappings: Vec<MappingChange>,
     /// Other top-level template sections that differ (`Outputs`, `Parameters`, ...), sorted;
     /// empty for added and removed stacks.
     pub sections: Vec<String>,
+}
+
+/// Tokens of one pool that now get another role (or none).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MappingChange {
+    /// Spec name of the identity pool.
+    pub pool: String,
+    /// `tokens whose `cognito:groups` equals `installers` now get role admin (was role installer)`.
+    pub words: String,
+    /// The role before (`null`: no credentials, or not a role change).
+    pub was: Option<String>,
+    /// The role now (`null`: no credentials, or not a role change).
+    pub now: Option<String>,
+    /// Broadening when the new role may do something the old could not (or the rule order
+    /// changed, which is not judged); narrowing when it may do less; `null` when as much.
+    pub kind: Option<Kind>,
 }
 
 /// The grants of one pool role that changed.

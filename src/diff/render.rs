@@ -269,6 +269,13 @@ fn text_stack(s: &StackDiff, out: &mut String) {
             put(out, &format!("    note: {b}"));
         }
     }
+    for m in &s.mappings {
+        let kind = m.kind.map_or("same access", Kind::word);
+        put(
+            out,
+            &format!("  pool {}, role mapping: {:<11} {}", m.pool, kind, m.words),
+        );
+    }
     if s.resources.is_empty() {
         return;
     }
@@ -410,6 +417,21 @@ fn md_stack(s: &StackDiff, out: &mut String) {
     }
     for r in &s.roles {
         md_role(r, out);
+    }
+    if !s.mappings.is_empty() {
+        let _ = writeln!(
+            out,
+            "**Role mapping**\n\n| Pool | Change | Kind |\n|---|---|---|"
+        );
+        for m in &s.mappings {
+            let kind = match m.kind {
+                Some(Kind::Broadening) => "**broadening**",
+                Some(Kind::Narrowing) => "narrowing",
+                None => "same access",
+            };
+            let _ = writeln!(out, "| {} | {} | {kind} |", code(&m.pool), md(&m.words));
+        }
+        out.push('\n');
     }
     if !s.resources.is_empty() {
         md_resources(&s.resources, out);

@@ -282,7 +282,7 @@ pub struct Pool {
     pub outputs: Outputs,
     /// The attach call.
     pub attach: Attach,
-    /// Signed-in role first, then guests.
+    /// Signed-in roles first (each role a mapping gives), then guests.
     pub roles: Vec<Role>,
 }
 
@@ -420,7 +420,11 @@ pub fn manifest(stack: &Stack) -> Manifest {
                 answer: serde_json::json!({"ok": true, "identityId": "<the caller's identity id>", "attached": ["<IoT policy name>"]}),
                 who: "signed-in identities of this pool only; the function reads the identity from the invocation, never from the request",
             };
-            let mut roles = vec![role(spec, &pool.authenticated, true)];
+            let mut roles: Vec<Role> = pool
+                .signed_in_roles()
+                .into_iter()
+                .map(|r| role(spec, r, true))
+                .collect();
             if let Some(guests) = &pool.unauthenticated {
                 roles.push(role(spec, &guests.role, false));
             }

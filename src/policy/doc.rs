@@ -291,21 +291,33 @@ pub fn role_views(template: &Value) -> Vec<RoleView> {
             });
         }
     }
+    // A pool's IoT policies are attached to every signed-in identity of the pool, whichever role
+    // Cognito gave it (README "Roles for every kind of signed-in user"): each signed-in view of
+    // the pool holds all of them.
     for (id, r) in resources {
-        let Some((pool, _, Identities::Authenticated)) = note(r) else {
-            continue;
-        };
         if r.get("Type").and_then(Value::as_str) != Some("AWS::IoT::Policy") {
             continue;
         }
+        let Some(n) = r.get("Metadata").and_then(|m| m.get("cogsynth")) else {
+            continue;
+        };
+        let pool = n.get("pool").and_then(Value::as_str);
+        let kind = n
+            .get("identities")
+            .and_then(Value::as_str)
+            .and_then(Identities::from_amr);
+        let (Some(pool), Some(Identities::Authenticated)) = (pool, kind) else {
+            continue;
+        };
         let Some(doc) = r.get("Properties").and_then(|p| p.get("PolicyDocument")) else {
             continue;
         };
-        if let Some(view) = views
+        let stmts = statements(doc, Layer::Iot, id, id);
+        for view in views
             .iter_mut()
-            .find(|v| v.pool == pool && v.identities == Identities::Authenticated)
+            .filter(|v| v.pool == pool && v.identities == Identities::Authenticated)
         {
-            view.iot.extend(statements(doc, Layer::Iot, id, id));
+            view.iot.extend(stmts.iter().cloned());
         }
     }
     views

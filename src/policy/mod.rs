@@ -5,6 +5,7 @@
 
 pub mod doc;
 pub mod eval;
+pub mod mapping;
 pub mod overlap;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -127,6 +128,26 @@ impl Grants {
             let resource = format!("client/{IDENTITY}");
             g.origin(&resource, format!("/roles/{}", escape_token(role_name)));
             g.connect.insert(resource);
+        }
+        g
+    }
+
+    /// The union of the grants of `roles`: what the IoT policies of a pool whose signed-in
+    /// identities may get any of these roles hold. Each identity's IAM role bounds it to its own
+    /// role's grants (docs/aws-facts.md §4; README "Roles for every kind of signed-in user").
+    pub fn of_roles(spec: &Spec, roles: &[&str]) -> Grants {
+        let mut g = Grants::default();
+        for role in roles {
+            let r = Grants::of_role(spec, role);
+            g.connect.extend(r.connect);
+            g.publish.extend(r.publish);
+            g.retain.extend(r.retain);
+            g.subscribe.extend(r.subscribe);
+            g.receive.extend(r.receive);
+            g.broadened.extend(r.broadened);
+            for (resource, pointers) in r.origins {
+                g.origins.entry(resource).or_default().extend(pointers);
+            }
         }
         g
     }

@@ -35,7 +35,9 @@ fn pool_roles(ctx: &Context<'_>) -> Vec<(String, String, bool)> {
     let spec = &ctx.compiled.loaded.spec;
     let mut roles = Vec::new();
     for (pool_name, pool) in &spec.identity_pools {
-        roles.push((pool_name.clone(), pool.authenticated.clone(), false));
+        for role in pool.signed_in_roles() {
+            roles.push((pool_name.clone(), role.to_owned(), false));
+        }
         if let Some(g) = &pool.unauthenticated {
             roles.push((pool_name.clone(), g.role.clone(), true));
         }

@@ -130,9 +130,16 @@ impl<'a> Context<'a> {
             .loaded
             .spec
             .identity_pools
-            .keys()
-            .map(String::as_str)
-            .find(|p| PoolIds::new(p).all().contains(&id))
+            .iter()
+            .find(|(p, pool)| {
+                let ids = PoolIds::new(p);
+                ids.all().contains(&id)
+                    || pool
+                        .signed_in_roles()
+                        .into_iter()
+                        .any(|r| ids.signed_in_role(r, pool.default_role() == Some(r)) == id)
+            })
+            .map(|(p, _)| p.as_str())
     }
 
     /// The spec pointer a finding about resource `id` goes to: the pool's `authenticated` or
@@ -156,7 +163,12 @@ impl<'a> Context<'a> {
             &ids.api_stage,
             &ids.api_permission,
         ];
-        if id == ids.authenticated_role || id == ids.iot_policy {
+        let pool_spec = &self.compiled.loaded.spec.identity_pools[pool];
+        let signed_in_role = pool_spec
+            .signed_in_roles()
+            .into_iter()
+            .any(|r| ids.signed_in_role(r, pool_spec.default_role() == Some(r)) == id);
+        if id == ids.authenticated_role || id == ids.iot_policy || signed_in_role {
             format!("{at}/authenticated")
         } else if id == ids.unauthenticated_role {
             format!("{at}/unauthenticated/role")
@@ -361,6 +373,8 @@ mod iotp_005;
 mod iotp_007;
 mod iotp_010;
 mod lambda_001;
+mod map_001;
+mod map_002;
 mod pool_001;
 mod pool_002;
 mod trust_001;
@@ -385,6 +399,8 @@ pub static RULES: &[&Rule] = &[
     &iotp_007::RULE,
     &iotp_010::RULE,
     &lambda_001::RULE,
+    &map_001::RULE,
+    &map_002::RULE,
     &pool_001::RULE,
     &pool_002::RULE,
     &trust_001::RULE,

@@ -32,6 +32,28 @@ fn attached_as(ctx: &Context<'_>) -> Vec<(String, &'static str)> {
                 out.push((role.to_owned(), kind));
             }
         }
+        // Roles the mapping rules give go to signed-in identities.
+        let rules = r
+            .pointer("/Properties/RoleMappings")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flat_map(|m| m.values())
+            .filter_map(|m| {
+                m.pointer("/RulesConfiguration/Rules")
+                    .and_then(Value::as_array)
+            })
+            .flatten();
+        for rule in rules {
+            if let Some(role) = rule
+                .pointer("/RoleARN/Fn::GetAtt/0")
+                .and_then(Value::as_str)
+            {
+                let entry = (role.to_owned(), Identities::Authenticated.amr());
+                if !out.contains(&entry) {
+                    out.push(entry);
+                }
+            }
+        }
     }
     out
 }

@@ -2,12 +2,16 @@
 //! end for one file: parse → schema → typed value. Meaning checks live in `check`.
 //! Must not: emit anything, or read files (the caller hands in bytes).
 
+mod attach;
+mod mapping;
 mod schema;
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+pub use attach::{Attach, Invoke, InvokeMode, Language, Runtime};
+pub use mapping::{MappingRule, MatchType, RoleMapping, SignedIn, Unmatched};
 pub use schema::{SCHEMA_TEXT, did_you_mean as schema_suggest, schema_json, validate};
 
 use crate::diag::Diagnostic;
@@ -137,8 +141,10 @@ impl Environment {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Expectation {
-    /// Role name.
-    pub role: String,
+    /// Role name; with `claims`, the role Cognito must choose.
+    pub role: Option<String>,
+    /// Token claims of a signed-in identity, from which the pool's role mapping picks the role.
+    pub claims: Option<BTreeMap<String, ClaimValues>>,
     /// Pool name, when several pools use the role.
     pub pool: Option<String>,
     /// Signed-in or guest identities, when one pool uses the role for both.
@@ -152,6 +158,26 @@ pub struct Expectation {
     /// Requests that must be denied.
     #[serde(default)]
     pub deny: Vec<String>,
+}
+
+/// One claim's value: a string, or several (`cognito:groups: [a, b]`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum ClaimValues {
+    /// One value.
+    One(String),
+    /// Several values.
+    Many(Vec<String>),
+}
+
+impl ClaimValues {
+    /// The values.
+    pub fn values(&self) -> Vec<&str> {
+        match self {
+            ClaimValues::One(v) => vec![v.as_str()],
+            ClaimValues::Many(v) => v.iter().map(String::as_str).collect(),
+        }
+    }
 }
 
 /// Which identities of a pool: signed-in users (the `authenticated` role) or guests.
@@ -353,146 +379,44 @@ pub struct IdentityPool {
     pub name: Option<String>,
     /// User pools.
     pub user_pools: Vec<UserPool>,
-    /// Role of signed-in identities.
-    pub authenticated: String,
+    /// The role of signed-in identities, or the rules that choose it from their token.
+    pub authenticated: SignedIn,
     /// Guests, when on.
     pub unauthenticated: Option<Guests>,
 }
 
-/// A Lambda runtime the attach function may use: one AWS Lambda supports for production use
-/// (docs/aws-facts.md §1.6). Each has an entry in the schema's enum and a row in the dated table
-/// of `rules::lambda_001` (CIP-LAMBDA-001); a test there holds the three together.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
-pub enum Runtime {
-    /// Node.js 22.
-    #[serde(rename = "nodejs22.x")]
-    NodeJs22,
-    /// Node.js 24: the default, the newest Node.js LTS runtime Lambda supports (docs/aws-facts.md
-    /// §1.6).
-    #[default]
-    #[serde(rename = "nodejs24.x")]
-    NodeJs24,
-    /// Python 3.11.
-    #[serde(rename = "python3.11")]
-    Python311,
-    /// Python 3.12.
-    #[serde(rename = "python3.12")]
-    Python312,
-    /// Python 3.13.
-    #[serde(rename = "python3.13")]
-    Python313,
-    /// Python 3.14.
-    #[serde(rename = "python3.14")]
-    Python314,
-}
-
-impl Runtime {
-    /// Every runtime, in the schema's order.
-    pub const ALL: [Runtime; 6] = [
-        Runtime::NodeJs22,
-        Runtime::NodeJs24,
-        Runtime::Python311,
-        Runtime::Python312,
-        Runtime::Python313,
-        Runtime::Python314,
-    ];
-
-    /// The identifier Lambda knows.
-    pub fn id(self) -> &'static str {
-        match self {
-            Runtime::NodeJs22 => "nodejs22.x",
-            Runtime::NodeJs24 => "nodejs24.x",
-            Runtime::Python311 => "python3.11",
-            Runtime::Python312 => "python3.12",
-            Runtime::Python313 => "python3.13",
-            Runtime::Python314 => "python3.14",
+impl IdentityPool {
+    /// The role signed-in identities get when no mapping rule chooses one: the one role, or the
+    /// mapping's `default`; `None` when unmatched identities are denied.
+    pub fn default_role(&self) -> Option<&str> {
+        match &self.authenticated {
+            SignedIn::Role(r) => Some(r),
+            SignedIn::Mapped(m) => m.default.as_deref(),
         }
     }
 
-    /// The language family.
-    pub fn language(self) -> Language {
-        match self {
-            Runtime::NodeJs22 | Runtime::NodeJs24 => Language::NodeJs,
-            _ => Language::Python,
+    /// The mapping rules, in order (none for a pool with one signed-in role).
+    pub fn rules(&self) -> &[MappingRule] {
+        match &self.authenticated {
+            SignedIn::Role(_) => &[],
+            SignedIn::Mapped(m) => &m.rules,
         }
     }
-}
 
-/// Which language family a Lambda runtime belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Language {
-    /// `nodejs22.x`, `nodejs24.x`: CommonJS `index.js`.
-    NodeJs,
-    /// `python3.x`: `index.py`.
-    Python,
-}
-
-/// How the app calls the attach function.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InvokeMode {
-    /// Lambda `Invoke` with identity-pool credentials: identity from the Lambda context.
-    Direct,
-    /// API Gateway REST API with `AWS_IAM` auth: identity from `requestContext.identity`.
-    ApiGateway,
-}
-
-/// How the app invokes the attach function, as written in the spec.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
-#[serde(rename_all = "kebab-case")]
-pub enum Invoke {
-    /// Lambda Invoke.
-    #[default]
-    Direct,
-    /// API Gateway REST API with `AWS_IAM`.
-    ApiGateway,
-}
-
-impl Invoke {
-    /// The mode the handler is rendered for.
-    pub fn mode(self) -> InvokeMode {
-        match self {
-            Invoke::Direct => InvokeMode::Direct,
-            Invoke::ApiGateway => InvokeMode::ApiGateway,
-        }
+    /// True when the pool maps token claims to roles.
+    pub fn is_mapped(&self) -> bool {
+        matches!(self.authenticated, SignedIn::Mapped(_))
     }
-}
 
-/// Attach function settings.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Attach {
-    /// Runtime.
-    #[serde(default)]
-    pub runtime: Runtime,
-    /// Invocation mode.
-    #[serde(default)]
-    pub invoke: Invoke,
-    /// Log retention.
-    #[serde(default = "default_retention")]
-    pub log_retention_days: u32,
-    /// Reserved concurrency.
-    pub reserved_concurrency: Option<u32>,
-    /// Detach every identity before an IoT policy is deleted or replaced (default true).
-    #[serde(default = "yes")]
-    pub detach_on_delete: bool,
-}
-
-fn yes() -> bool {
-    true
-}
-
-fn default_retention() -> u32 {
-    90
-}
-
-impl Default for Attach {
-    fn default() -> Self {
-        Attach {
-            runtime: Runtime::default(),
-            invoke: Invoke::default(),
-            log_retention_days: default_retention(),
-            reserved_concurrency: None,
-            detach_on_delete: true,
+    /// Every role a signed-in identity of the pool may get, each once: the default first, then
+    /// the rules' roles in rule order.
+    pub fn signed_in_roles(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = self.default_role().into_iter().collect();
+        for r in self.rules() {
+            if !out.contains(&r.role.as_str()) {
+                out.push(&r.role);
+            }
         }
+        out
     }
 }

@@ -565,6 +565,7 @@ fn json_has_the_documented_shape() {
         [
             "base_file",
             "file",
+            "mappings",
             "resources",
             "roles",
             "sections",
@@ -1045,4 +1046,75 @@ fn a_grant_reaching_another_identitys_subtree_is_cross_identity() {
     r.add_alerts();
     let json = r.json(&["--base", "HEAD"]);
     assert_eq!(json["summary"]["cross_identity"], 0, "{json:#}");
+}
+
+/// A role-mapping change reads as which tokens now get which role, and a group moving to a role
+/// with more access is broadening (`--fail-on broadening` fails), in text, Markdown and JSON.
+#[test]
+fn role_mapping_changes_are_told_in_words_and_judged() {
+    let spec = fs::read_to_string(repo().join("stacks/field-service.yaml")).unwrap();
+    let scratch = support::Scratch::new().file("stacks/field-service.yaml", &spec);
+    assert_eq!(scratch.run(&["--out", "old"]).code, 0);
+    let moved = edit(
+        &spec,
+        "equals: installers, role: installer",
+        "equals: installers, role: support",
+    );
+    let scratch = scratch.file("stacks/field-service.yaml", &moved);
+    let built = scratch.run(&["--out", "new"]);
+    assert_eq!(
+        built.code, 1,
+        "the installers' expectations now fail: {built:?}"
+    );
+    // Build without the expectations that the move breaks, to diff the templates.
+    let cut = moved.find("\nexpect:").unwrap();
+    let scratch = scratch.file("stacks/field-service.yaml", &moved[..=cut]);
+    assert_eq!(scratch.run(&["--out", "new"]).code, 0);
+    let text = scratch.run(&[
+        "diff",
+        "--base-dir",
+        "old",
+        "--out",
+        "new",
+        "--fail-on",
+        "broadening",
+    ]);
+    assert_eq!(text.code, 1, "{text:?}");
+    assert!(
+        text.stdout.contains("pool service, role mapping: broadening  tokens whose `cognito:groups` equals `installers` now get role support (was role installer)"),
+        "{}",
+        text.stdout
+    );
+    let md = scratch.run(&[
+        "diff",
+        "--base-dir",
+        "old",
+        "--out",
+        "new",
+        "--format",
+        "markdown",
+    ]);
+    assert!(md.stdout.contains("**Role mapping**"), "{}", md.stdout);
+    assert!(md.stdout.contains("| **broadening** |"), "{}", md.stdout);
+    let json = scratch.run(&[
+        "diff",
+        "--base-dir",
+        "old",
+        "--out",
+        "new",
+        "--format",
+        "json",
+    ]);
+    let v: Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(
+        v["stacks"][0]["mappings"][0],
+        serde_json::json!({
+            "pool": "service",
+            "words": "tokens whose `cognito:groups` equals `installers` now get role support (was role installer)",
+            "was": "installer",
+            "now": "support",
+            "kind": "broadening"
+        })
+    );
+    assert!(v["summary"]["broadening"].as_u64().unwrap() >= 1);
 }

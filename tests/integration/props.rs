@@ -9,6 +9,7 @@ use cogsynth::compile::compile;
 use cogsynth::mqtt::matches as mqtt_matches;
 use cogsynth::policy::doc::{RoleView, all_statements, role_views};
 use cogsynth::policy::eval::{Request, evaluate};
+use cogsynth::policy::mapping::{claims_from_pairs, pool_mappings};
 
 const ME: &str = "us-east-1:aaaa-1111";
 const OTHER: &str = "eu-west-1:bbbb-2222";
@@ -314,6 +315,149 @@ proptest! {
                     }
                 }
             }
+        }
+    }
+}
+
+/// One generated role: publish and subscribe patterns, per-identity or shared.
+fn role_grants_strategy() -> impl Strategy<Value = (Vec<String>, Vec<String>)> {
+    (
+        prop::collection::vec(prop_oneof![own_pattern(), shared_pattern()], 1..3),
+        prop::collection::vec(prop_oneof![own_pattern(), shared_pattern()], 0..3),
+    )
+}
+
+/// A pool of `roles` (role `r0`, `r1`, ...), mapped by `rules` (group index, role index) with the
+/// default role `default` (or `unmatched: deny`).
+fn mapped_spec(
+    roles: &[(Vec<String>, Vec<String>)],
+    mapping: &[(usize, usize)],
+    default: Option<usize>,
+) -> String {
+    let list = |v: &[String]| {
+        let mut v = v.to_vec();
+        v.sort();
+        v.dedup();
+        v.iter()
+            .map(|t| format!("\"{t}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut text = String::from("version: 1\nstack: p\ntopic_scopes:\n");
+    for (i, (publish, subscribe)) in roles.iter().enumerate() {
+        text.push_str(&format!("  s{i}:\n    publish: [{}]\n", list(publish)));
+        if !subscribe.is_empty() {
+            text.push_str(&format!("    subscribe: [{}]\n", list(subscribe)));
+        }
+    }
+    text.push_str("roles:\n");
+    for i in 0..roles.len() {
+        text.push_str(&format!("  r{i}: {{ scopes: [s{i}] }}\n"));
+    }
+    text.push_str("identity_pools:\n  app:\n    user_pools: [{ user_pool_id: us-east-1_Abc, client_id: abc }]\n    authenticated:\n      rules:\n");
+    for (group, role) in mapping {
+        text.push_str(&format!(
+            "        - {{ claim: \"cognito:groups\", equals: g{group}, role: r{role} }}\n"
+        ));
+    }
+    match default {
+        Some(d) => text.push_str(&format!("      default: r{d}\n")),
+        None => text.push_str("      unmatched: deny\n"),
+    }
+    text
+}
+
+/// The same role alone: `authenticated: r{role}`, so both layers hold its grants only.
+fn alone_spec(roles: &[(Vec<String>, Vec<String>)], role: usize) -> String {
+    let mapped = mapped_spec(roles, &[(0, role)], Some(role));
+    let cut = mapped.find("    authenticated:\n").expect("authenticated");
+    format!("{}    authenticated: r{role}\n", &mapped[..cut])
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, .. ProptestConfig::default() })]
+
+    /// Role mapping never gives more than the mapped role: for any claim set, the identity's
+    /// access on the generated template (its role's IAM policy and the pool's IoT policies,
+    /// which hold every role's grants) equals the access of its mapped role alone (a stack whose
+    /// only signed-in role it is), for every request the pool's roles could make; a token the
+    /// mapping denies gets nothing; and Cognito's choice as read from the template is the first
+    /// matching rule, else the default. Roles a token could also ask for (CustomRoleArn) are
+    /// held to their own grants the same way.
+    #[test]
+    fn no_claim_set_yields_more_than_its_mapped_role(
+        roles in prop::collection::vec(role_grants_strategy(), 2..4),
+        rule_roles in prop::collection::vec(0usize..3, 1..4),
+        default in prop::option::of(0usize..3),
+        groups in prop::collection::vec(any::<bool>(), 4),
+        fill in prop::collection::vec("[s-z]{1,3}", 1..3),
+    ) {
+        let n = roles.len();
+        // Rule i matches group g{i}; group g3 matches no rule.
+        let rules: Vec<(usize, usize)> = rule_roles.iter().enumerate().map(|(i, r)| (i, r % n)).collect();
+        let default = default.map(|d| d % n);
+        let text = mapped_spec(&roles, &rules, default);
+        let (c, diags) = compile("p.yaml", text.as_bytes());
+        let refused = diags.iter().any(|d| d.severity == cogsynth::diag::Severity::Error);
+        let Some(c) = c.filter(|_| !refused) else {
+            return Ok(()); // refused specs (e.g. cross-identity wildcards) write nothing
+        };
+        let views = role_views(&c.json);
+        let mappings = pool_mappings(&c.json, &views);
+        let mapping = mappings.first().expect("a mapping");
+        let alone: Vec<Option<RoleView>> = (0..n)
+            .map(|r| {
+                let (a, _) = compile("p.yaml", alone_spec(&roles, r).as_bytes());
+                a.and_then(|a| role_views(&a.json).into_iter().find(|v| v.role == format!("r{r}")))
+            })
+            .collect();
+
+        let claim_groups: Vec<(&str, String)> = groups
+            .iter()
+            .enumerate()
+            .filter(|(_, on)| **on)
+            .map(|(g, _)| ("cognito:groups", format!("g{g}")))
+            .collect();
+        let claims = claims_from_pairs(claim_groups.iter().map(|(k, v)| (*k, v.as_str())));
+        let choice = mapping.choose(&claims);
+        // The reference: the first rule whose group the token has, else the default.
+        let first = rules.iter().find(|(g, _)| groups[*g]).map(|(_, r)| *r);
+        let expected = first.or(default).map(|r| format!("r{r}"));
+        prop_assert_eq!(&choice.role, &expected, "Cognito's choice\n{}", text);
+
+        // Every request any role of the pool could make, for ME and OTHER.
+        let mut requests = Vec::new();
+        for (publish, subscribe) in &roles {
+            for p in publish {
+                for id in [ME, OTHER] {
+                    requests.push(format!("publish {}", instance(p, id, &fill)));
+                }
+            }
+            for f in subscribe {
+                for id in [ME, OTHER] {
+                    requests.push(format!("subscribe {}", narrower(f, id, &fill, &[true, false])));
+                    requests.push(format!("receive {}", instance(f, id, &fill)));
+                }
+            }
+        }
+        requests.push(format!("connect {ME}"));
+
+        let obtainable: Vec<String> = choice.role.iter().cloned().chain(choice.also.iter().map(|(_, r)| r.clone())).collect();
+        for role in &obtainable {
+            let r: usize = role[1..].parse().expect("r<n>");
+            let view = views.iter().find(|v| &v.role == role).expect("the role's view");
+            let Some(reference) = &alone[r] else { continue };
+            for req in &requests {
+                prop_assert_eq!(
+                    allowed(view, ME, req),
+                    allowed(reference, ME, req),
+                    "{} as role {} in the mapped pool and alone disagree\n{}",
+                    req, role, text
+                );
+            }
+        }
+        if choice.role.is_none() {
+            prop_assert!(default.is_none() && first.is_none());
         }
     }
 }

@@ -199,6 +199,30 @@ fn cases() -> Vec<(&'static str, String, Option<Edit>)> {
             Some(|t| resource(t, "AppAttachFunction")["Runtime"] = "nodejs16.x".into()),
         ),
         (
+            "CIP-MAP-001",
+            with(
+                "    authenticated: member\n",
+                "    authenticated:\n      rules: [{ claim: \"custom:tier\", equals: staff, role: staff }]\n      default: member\n",
+            )
+            .replace(
+                "  guest: { scopes: [lobby] }\n",
+                "  guest: { scopes: [lobby] }\n  staff: { scopes: [own, lobby] }\n",
+            ),
+            None,
+        ),
+        (
+            "CIP-MAP-002",
+            with(
+                "    authenticated: member\n",
+                "    authenticated:\n      rules:\n        - { claim: \"cognito:groups\", starts_with: staff, role: staff }\n        - { claim: \"cognito:groups\", equals: staff-eu, role: member }\n      default: member\n",
+            )
+            .replace(
+                "  guest: { scopes: [lobby] }\n",
+                "  guest: { scopes: [lobby] }\n  staff: { scopes: [own] }\n",
+            ),
+            None,
+        ),
+        (
             "CIP-CFN-001",
             spec.clone(),
             Some(|t| {

@@ -286,3 +286,193 @@ fn retained_publishes_need_a_retain_entry_and_both_actions() {
         ran.stderr
     );
 }
+
+/// `--claim` lets the pool's role mapping choose the role as Cognito would: the chosen rule is
+/// named, the roles the token could also ask for are judged too, a token the mapping denies gets
+/// no credentials, and `--role` with `--claim` checks the choice.
+#[test]
+fn simulate_with_claims_picks_the_role_as_cognito_would() {
+    let s = Scratch::new().bundled("field-service.yaml");
+    let sim = |extra: &[&str]| {
+        let mut args = vec![
+            "simulate",
+            "stacks/field-service.yaml",
+            "--identity",
+            "us-east-1:5555",
+        ];
+        args.extend_from_slice(extra);
+        s.run(&args)
+    };
+    let ran = sim(&[
+        "--claim",
+        "cognito:groups=support",
+        "receive",
+        "devices/us-east-1:1111/telemetry",
+    ]);
+    assert_eq!(ran.code, 0, "{ran:?}");
+    assert!(
+        ran.stdout.contains("(identity pool service: role support by mapping rule 1 (`cognito:groups` equals `support`))"),
+        "{}",
+        ran.stdout
+    );
+    // Support reads and cannot command: its IAM role denies what the pool's IoT policies allow.
+    let ran = sim(&[
+        "--claim",
+        "cognito:groups=support",
+        "publish",
+        "devices/us-east-1:5555/commands/reboot",
+    ]);
+    assert_eq!(ran.code, 1, "{ran:?}");
+    assert!(
+        ran.stdout
+            .contains("IAM role policy: no statement matches (implicit deny)")
+            && ran.stdout.contains("IoT policy: allow by IoT policy"),
+        "{}",
+        ran.stdout
+    );
+    // In both groups: support first; installer if the app asks for it.
+    let ran = sim(&[
+        "--claim",
+        "cognito:groups=installers",
+        "--claim",
+        "cognito:groups=support",
+        "publish",
+        "bench/commands/power",
+    ]);
+    assert_eq!(ran.code, 1, "{ran:?}");
+    assert!(
+        ran.stdout.contains("also ALLOW with role installer, which mapping rule 2 gives too, if the app asks for it (CustomRoleArn)"),
+        "{}",
+        ran.stdout
+    );
+    // No group: the default role.
+    let ran = sim(&[
+        "--claim",
+        "email=a@example.com",
+        "publish",
+        "devices/us-east-1:5555/commands/x",
+    ]);
+    assert_eq!(ran.code, 0, "{ran:?}");
+    assert!(
+        ran.stdout
+            .contains("role owner: no mapping rule matches, the default"),
+        "{}",
+        ran.stdout
+    );
+    // `--role` must be what the claims give.
+    let ran = sim(&[
+        "--claim",
+        "cognito:groups=support",
+        "--role",
+        "owner",
+        "receive",
+        "devices/x",
+    ]);
+    assert_eq!(ran.code, 1, "{ran:?}");
+    assert!(ran.stdout.contains("not role owner"), "{}", ran.stdout);
+    let bad = sim(&["--claim", "nonsense", "receive", "x"]);
+    assert_eq!(bad.code, 2, "{bad:?}");
+    assert!(bad.stderr.contains("write NAME=VALUE"), "{}", bad.stderr);
+}
+
+/// With `unmatched: deny`, a token no rule matches gets no credentials: `allow:` fails, and an
+/// expectation's `role:` must be the role the claims give.
+#[test]
+fn expectations_with_claims_follow_the_mapping_and_deny_unmatched_tokens() {
+    let spec = fs::read_to_string(repo().join("stacks/field-service.yaml")).unwrap();
+    let deny = spec.replace("      default: owner\n", "      unmatched: deny\n");
+    let ran = Scratch::new()
+        .file("stacks/field-service.yaml", &deny)
+        .run(&[]);
+    assert_eq!(ran.code, 1, "{ran:?}");
+    assert!(
+        ran.stderr.contains(
+            "error[expect-failed]: expected the claims to give role owner, got no credentials"
+        ),
+        "{}",
+        ran.stderr
+    );
+    // The owner's role is no longer given to anyone: synth says so.
+    assert!(
+        ran.stderr
+            .contains("warning[spec-unused]: role `owner` is never used"),
+        "{}",
+        ran.stderr
+    );
+    let wrong = spec.replace(
+        "  - claims: { \"cognito:groups\": support }\n    role: support\n",
+        "  - claims: { \"cognito:groups\": support }\n    role: installer\n",
+    );
+    let ran = Scratch::new()
+        .file("stacks/field-service.yaml", &wrong)
+        .run(&[]);
+    assert_eq!(ran.code, 1, "{ran:?}");
+    assert!(
+        ran.stderr
+            .contains("expected the claims to give role installer, got support"),
+        "{}",
+        ran.stderr
+    );
+    assert!(
+        ran.stderr.contains("help: role support by mapping rule 1"),
+        "{}",
+        ran.stderr
+    );
+}
+
+/// Cognito's limits on role mapping, each at its position: 25 rules per provider, 10 role
+/// mappings (user pools) per pool; and an unknown role in a rule.
+#[test]
+fn role_mapping_limits_are_enforced_at_their_position() {
+    let base = "version: 1\nstack: limits\ntopic_scopes:\n  own:\n    publish: [\"d/${identity}/t\"]\nroles:\n  owner: { scopes: [own] }\nidentity_pools:\n  app:\n    user_pools: [{ user_pool_id: us-east-1_Abc, client_id: abc }]\n    authenticated:\n      rules:\nRULES      default: owner\n";
+    let rules = |n: usize| {
+        (0..n).fold(String::new(), |mut out, i| {
+            out.push_str(&format!(
+                "        - {{ claim: \"cognito:groups\", equals: g{i}, role: owner }}\n"
+            ));
+            out
+        })
+    };
+    let ok = base.replace("RULES", &rules(25));
+    assert_eq!(
+        Scratch::new().file("stacks/limits.yaml", ok).run(&[]).code,
+        0
+    );
+    let over = base.replace("RULES", &rules(26));
+    let ran = Scratch::new().file("stacks/limits.yaml", over).run(&[]);
+    assert_eq!(ran.code, 2, "{ran:?}");
+    assert!(
+        ran.stderr.contains("stacks/limits.yaml:13:9: error[spec-schema]: `identity_pools.app.authenticated.rules` has 26 item(s); it takes at most 25")
+            && ran.stderr.contains("Cognito takes 1 to 25 rules per identity provider"),
+        "{}",
+        ran.stderr
+    );
+    let pools: String = (0..11).fold(String::new(), |mut out, i| {
+        out.push_str(&format!(
+            "{{ user_pool_id: us-east-1_Abc, client_id: client{i} }}, "
+        ));
+        out
+    });
+    let many = base.replace("RULES", &rules(1)).replace(
+        "[{ user_pool_id: us-east-1_Abc, client_id: abc }]",
+        &format!("[{}]", pools.trim_end_matches(", ")),
+    );
+    let ran = Scratch::new().file("stacks/limits.yaml", many).run(&[]);
+    assert_eq!(ran.code, 2, "{ran:?}");
+    assert!(
+        ran.stderr.contains("stacks/limits.yaml:10:17: error[limit-role-mappings]: identity pool `app` maps roles for 11 user pools; Cognito takes role mappings for at most 10 identity providers"),
+        "{}",
+        ran.stderr
+    );
+    let unknown = base
+        .replace("RULES", &rules(1))
+        .replace("g0, role: owner", "g0, role: ownr");
+    let ran = Scratch::new().file("stacks/limits.yaml", unknown).run(&[]);
+    assert_eq!(ran.code, 2, "{ran:?}");
+    assert!(
+        ran.stderr.contains("error[spec-ref]: unknown role `ownr`")
+            && ran.stderr.contains("did you mean `owner`?"),
+        "{}",
+        ran.stderr
+    );
+}

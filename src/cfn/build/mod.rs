@@ -22,7 +22,7 @@ use attach::attach_function;
 use detach::{detach_cleanups, detach_function};
 use outputs::outputs;
 use pool::identity_pool;
-use roles::{guest_role, member_role};
+use roles::{guest_role, member_roles};
 
 /// Builds the template of one spec. `source` is the spec's path as shown in the header.
 pub fn build(spec: &Spec, source: &str) -> Template {
@@ -66,7 +66,7 @@ pub fn build(spec: &Spec, source: &str) -> Template {
 fn build_pool(spec: &Spec, name: &str, pool: &IdentityPool, t: &mut Template) {
     let ids = PoolIds::new(name);
     identity_pool(spec, name, pool, &ids, t);
-    let policies = member_role(spec, name, pool, &ids, t);
+    let policies = member_roles(spec, name, pool, &ids, t);
     if let Some(g) = &pool.unauthenticated {
         guest_role(spec, name, g, &ids, t);
     }
@@ -79,8 +79,8 @@ fn build_pool(spec: &Spec, name: &str, pool: &IdentityPool, t: &mut Template) {
     }
     outputs(
         name,
+        pool,
         &ids,
-        pool.unauthenticated.is_some(),
         spec.attach.invoke == Invoke::ApiGateway,
         policies,
         t,

@@ -5,15 +5,17 @@
 use super::iot_policy::iot_policy_names;
 use crate::cfn::ids::{PoolIds, pascal};
 use crate::cfn::model::{Node, Template};
+use crate::spec::IdentityPool;
 
 pub(super) fn outputs(
     pool: &str,
+    spec_pool: &IdentityPool,
     ids: &PoolIds,
-    guests: bool,
     api: bool,
     policies: usize,
     t: &mut Template,
 ) {
+    let guests = spec_pool.unauthenticated.is_some();
     let prefix = pascal(pool);
     let mut add = |suffix: &str, description: String, value: Node| {
         let id = format!("{prefix}{suffix}");
@@ -32,11 +34,31 @@ pub(super) fn outputs(
         format!("Identity pool {pool}: give it to the app"),
         Node::ref_(&ids.pool),
     );
+    let default = spec_pool.default_role();
     add(
         "AuthenticatedRoleArn",
-        format!("Role of signed-in identities of {pool}"),
+        match (default, spec_pool.is_mapped()) {
+            (Some(_), false) => format!("Role of signed-in identities of {pool}"),
+            (Some(r), true) => {
+                format!("Role {r}: signed-in identities of {pool} that no mapping rule matches")
+            }
+            (None, _) => format!(
+                "Role without permissions: signed-in identities of {pool} that no mapping rule matches are denied"
+            ),
+        },
         Node::get_att(&ids.authenticated_role, "Arn"),
     );
+    for role in spec_pool
+        .signed_in_roles()
+        .into_iter()
+        .filter(|r| Some(*r) != default)
+    {
+        add(
+            &format!("{}AuthenticatedRoleArn", pascal(role)),
+            format!("Role {role}: signed-in identities of {pool} its mapping rules give it"),
+            Node::get_att(&ids.signed_in_role(role, false), "Arn"),
+        );
+    }
     if guests {
         add(
             "UnauthenticatedRoleArn",

@@ -57,19 +57,97 @@ pub(super) fn identity_pool(
             Node::get_att(&ids.unauthenticated_role, "Arn"),
         ));
     }
-    let properties = Node::map([
-        ("IdentityPoolId", Node::ref_(&ids.pool)),
-        ("Roles", Node::Map(roles)),
-    ]);
+    let mut properties = vec![
+        ("IdentityPoolId".to_owned(), Node::ref_(&ids.pool)),
+        ("Roles".into(), Node::Map(roles)),
+    ];
+    if pool.is_mapped() {
+        properties.push(("RoleMappings".into(), role_mappings(pool, ids)));
+    }
     t.push(
         &ids.attachment,
-        Resource::new("AWS::Cognito::IdentityPoolRoleAttachment", properties),
+        Resource::new(
+            "AWS::Cognito::IdentityPoolRoleAttachment",
+            Node::Map(properties),
+        ),
     );
+}
+
+/// Rule-based role mapping, the same rules for every user pool of the pool (docs/aws-facts.md
+/// §2.5). A map key cannot be an intrinsic function, so each entry has a fixed key
+/// (`UserPool1`, ...) and names its provider in `IdentityProvider`:
+/// `cognito-idp.<region>.amazonaws.com/<user pool id>:<app client id>`.
+fn role_mappings(pool: &IdentityPool, ids: &PoolIds) -> Node {
+    let default = pool.default_role();
+    let rules: Vec<Node> = pool
+        .rules()
+        .iter()
+        .map(|r| {
+            let (match_type, value) = r.test();
+            Node::map([
+                ("Claim", Node::s(&r.claim)),
+                ("MatchType", Node::s(match_type.cognito())),
+                ("Value", Node::s(value)),
+                (
+                    "RoleARN",
+                    Node::get_att(
+                        &ids.signed_in_role(&r.role, default == Some(r.role.as_str())),
+                        "Arn",
+                    ),
+                ),
+            ])
+        })
+        .collect();
+    let resolution = if default.is_some() {
+        "AuthenticatedRole"
+    } else {
+        "Deny"
+    };
+    let entries = pool.user_pools.iter().enumerate().map(|(i, up)| {
+        (
+            format!("UserPool{}", i + 1),
+            Node::map([
+                ("IdentityProvider", identity_provider(up)),
+                ("Type", Node::s("Rules")),
+                ("AmbiguousRoleResolution", Node::s(resolution)),
+                (
+                    "RulesConfiguration",
+                    Node::map([("Rules", Node::List(rules.clone()))]),
+                ),
+            ]),
+        )
+    });
+    Node::Map(entries.collect())
+}
+
+/// `<provider name>:<app client id>`, the key Cognito's role mappings use for a user pool
+/// (docs/aws-facts.md §2.5).
+fn identity_provider(up: &UserPool) -> Node {
+    let name = provider_name(up);
+    let client = value(&up.client_id);
+    match (name.as_str(), client.as_str()) {
+        (Some(n), Some(c)) => Node::s(format!("{n}:{c}")),
+        _ => Node::join("", vec![name, Node::s(":"), client]),
+    }
 }
 
 /// `cognito-idp.<region>.amazonaws.com/<user pool id>` (docs/aws-facts.md §1.1).
 fn provider(up: &UserPool) -> Node {
-    let name = match (&up.user_pool_id, &up.region) {
+    let name = provider_name(up);
+    Node::map([
+        ("ProviderName", name),
+        ("ClientId", value(&up.client_id)),
+        // Secure default: a signed-out or deleted user gets no new credentials (docs/aws-facts.md §1.1).
+        (
+            "ServerSideTokenCheck",
+            Node::Bool(up.server_side_token_check.unwrap_or(true)),
+        ),
+    ])
+}
+
+/// The `ProviderName` of a user pool.
+fn provider_name(up: &UserPool) -> Node {
+    match (&up.user_pool_id, &up.region) {
         (ValueSource::Literal(id), Some(region)) => {
             Node::s(format!("cognito-idp.{region}.amazonaws.com/{id}"))
         }
@@ -96,16 +174,7 @@ fn provider(up: &UserPool) -> Node {
                 vec![("Region".into(), region), ("UserPoolId".into(), id)],
             )
         }
-    };
-    Node::map([
-        ("ProviderName", name),
-        ("ClientId", value(&up.client_id)),
-        // Secure default: a signed-out or deleted user gets no new credentials (docs/aws-facts.md §1.1).
-        (
-            "ServerSideTokenCheck",
-            Node::Bool(up.server_side_token_check.unwrap_or(true)),
-        ),
-    ])
+    }
 }
 
 fn value(v: &ValueSource) -> Node {
