@@ -24,7 +24,8 @@ const STARTER: &str = r#"# yaml-language-server: $schema={schema}
 # Every key: `synth schema`, or hover in an editor with the YAML language server.
 # The security rules synth applies: `synth rules`.
 version: 1
-stack: {stack}                         # the stack name and the out/ file stem
+# The stack name, and the stem of its files in out/.
+stack: {stack}
 description: App clients over MQTT on AWS IoT Core, signed in with Cognito
 
 parameters:                          # CloudFormation parameters, used below as { param: Name }
@@ -116,14 +117,19 @@ pub fn run(args: &InitArgs, cwd: &Path, stderr: &mut dyn Write) -> Result<Exit, 
     } else {
         format!(" --stacks {stacks}")
     };
+    let id = "us-east-1:00000000-0000-4000-8000-000000000001";
     let _ = writeln!(
         stderr,
         "\nNext:\n  \
-         1. edit {shown}: your topics, roles and `expect:` cases\n  \
-         2. synth{stacks_flag}                   build out/{stack}.template.yaml; rules and `expect:` must pass\n  \
-         3. synth simulate {shown} --role member --identity us-east-1:00000000-0000-4000-8000-000000000001 publish users/us-east-1:00000000-0000-4000-8000-000000000001/status\n  \
-         4. commit {shown} and out/, and run `synth{stacks_flag} --check` in CI (README \"CI recipe\")\n  \
-         5. synth deploy-command {stack}    the `aws cloudformation deploy` line"
+         1. Edit {shown}: your topics, roles and `expect:` cases.\n  \
+         2. Build out/{stack}.template.yaml (every rule and `expect:` case must pass):\n       \
+         synth{stacks_flag}\n  \
+         3. Ask what one identity may do:\n       \
+         synth simulate {shown} --role member --identity {id} publish users/{id}/status\n  \
+         4. Commit {shown} and out/, and let CI check them (README \"CI recipe\"):\n       \
+         synth{stacks_flag} --check\n  \
+         5. Deploy:\n       \
+         synth deploy-command {stack}"
     );
     Ok(Exit::Ok)
 }

@@ -657,6 +657,31 @@ fn the_default_base_is_head_on_main_and_the_merge_base_elsewhere() {
 }
 
 #[test]
+fn the_text_diff_is_coloured_only_when_asked() {
+    let r = Repo::with_shop();
+    r.add_alerts();
+    let plain = r.diff(&["--base", "HEAD", "--color", "never"], 0).stdout;
+    assert!(!plain.contains('\u{1b}'), "{plain:?}");
+    let piped = r.diff(&["--base", "HEAD"], 0).stdout;
+    assert_eq!(piped, plain, "a pipe gets no colour");
+    let coloured = r.diff(&["--base", "HEAD", "--color", "always"], 0).stdout;
+    assert!(
+        coloured.contains("\u{1b}[32m    + broadening  subscribe shop/alerts"),
+        "{coloured:?}"
+    );
+    // Markdown and JSON are for machines and PR comments: never painted.
+    let md = r
+        .diff(
+            &[
+                "--base", "HEAD", "--color", "always", "--format", "markdown",
+            ],
+            0,
+        )
+        .stdout;
+    assert!(!md.contains('\u{1b}'));
+}
+
+#[test]
 fn a_stale_out_is_refused_naming_the_stale_files() {
     let r = Repo::with_shop();
     // The spec gains a grant, and synth is not run: out/ still says what HEAD says.

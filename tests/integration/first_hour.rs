@@ -115,7 +115,7 @@ fn init_writes_a_starter_spec_that_builds_and_checks() {
         "{spec}"
     );
     for part in [
-        "stack: demo ",
+        "\nstack: demo\n",
         "\nexpect:",
         "${identity}",
         "# Guests are off.",
@@ -162,7 +162,8 @@ fn init_writes_a_starter_spec_that_builds_and_checks() {
     let simulate = ran
         .stderr
         .lines()
-        .find_map(|l| l.trim().strip_prefix("3. synth "))
+        .find_map(|l| l.trim().strip_prefix("synth simulate "))
+        .map(|rest| format!("simulate {rest}"))
         .expect("a simulate line");
     let args: Vec<&str> = simulate.split_whitespace().collect();
     let ran = scratch.run(&args);
@@ -230,7 +231,8 @@ fn init_refuses_to_overwrite_and_checks_the_name() {
         "{}"
     );
     assert!(
-        ran.stderr.contains("synth --stacks infra/stacks"),
+        ran.stderr
+            .contains("\n       synth --stacks infra/stacks\n"),
         "{}",
         ran.stderr
     );
