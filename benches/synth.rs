@@ -1,5 +1,5 @@
 //! In-process benchmarks of synth (criterion): one spec through `compile`, one spec through
-//! `compile` and `emit`, and `synth::run` over N = 1, 10 and 100 generated specs, writing out/
+//! `compile` and `emit`, and `commands::run` over N = 1, 10 and 100 generated specs, writing out/
 //! and with `--check`. Whole-process figures (start-up, peak memory, N = 1,000) come from
 //! `benches/whole-process.sh`. Run with `cargo bench --bench synth`; sample counts are kept
 //! small so the whole run takes about a minute on two cores.
@@ -15,20 +15,25 @@ use std::time::Duration;
 use clap::Parser;
 use cogsynth::cfn::emit::{Format, emit};
 use cogsynth::cli::Cli;
+use cogsynth::commands::{Streams, run};
 use cogsynth::compile::compile;
 use cogsynth::diag::has_errors;
-use cogsynth::synth::{EXIT_OK, run};
+use cogsynth::error::Exit;
 use criterion::{
     BatchSize, BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
 };
 
-/// Stack counts for the in-process `synth::run` benchmarks (1,000 is whole-process only).
+/// Stack counts for the in-process `commands::run` benchmarks (1,000 is whole-process only).
 const SIZES: [usize; 3] = [1, 10, 100];
 
 /// Runs synth in `cwd` with `args` (after the program name), output discarded.
-fn synth(cwd: &Path, args: &[&str]) -> i32 {
+fn synth(cwd: &Path, args: &[&str]) -> Exit {
     let cli = Cli::parse_from(std::iter::once("synth").chain(args.iter().copied()));
-    run(&cli, cwd, &mut io::sink(), &mut io::sink())
+    let mut streams = Streams {
+        out: &mut io::sink(),
+        err: &mut io::sink(),
+    };
+    run(&cli, cwd, &mut streams).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn one_spec(c: &mut Criterion) {
@@ -68,14 +73,14 @@ fn whole_run(c: &mut Criterion) {
                 || {
                     let _ = fs::remove_dir_all(&out);
                 },
-                |()| assert_eq!(synth(dir.path(), &[]), EXIT_OK),
+                |()| assert_eq!(synth(dir.path(), &[]), Exit::Ok),
                 BatchSize::PerIteration,
             );
         });
         // out/ is up to date: everything is compiled, emitted and compared, nothing written.
-        assert_eq!(synth(dir.path(), &[]), EXIT_OK);
+        assert_eq!(synth(dir.path(), &[]), Exit::Ok);
         group.bench_with_input(BenchmarkId::new("check", n), &n, |b, _| {
-            b.iter(|| assert_eq!(synth(dir.path(), &["--check"]), EXIT_OK));
+            b.iter(|| assert_eq!(synth(dir.path(), &["--check"]), Exit::Ok));
         });
     }
     group.finish();

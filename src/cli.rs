@@ -1,4 +1,4 @@
-//! Command-line arguments (clap derive). Parsing only: `synth::run` does the work.
+//! Command-line arguments (clap derive). Parsing only: `commands::run` does the work.
 
 use std::path::PathBuf;
 
@@ -66,6 +66,28 @@ pub enum Command {
     Diff(DiffArgs),
     /// The exact `aws cloudformation deploy` command for a stack.
     DeployCommand(DeployCommandArgs),
+    /// Why AWS IoT refused what an app asked: failed log entries judged against the specs.
+    Explain(ExplainArgs),
+    /// The app side of a stack: its permission manifest, or a TypeScript client kit.
+    Client(ClientArgs),
+}
+
+/// `--as`: which identities of the pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Kind {
+    /// Signed-in identities.
+    SignedIn,
+    /// Guest identities.
+    Guest,
+}
+
+impl From<Kind> for crate::spec::IdentityKind {
+    fn from(k: Kind) -> Self {
+        match k {
+            Kind::SignedIn => crate::spec::IdentityKind::SignedIn,
+            Kind::Guest => crate::spec::IdentityKind::Guest,
+        }
+    }
 }
 
 /// `synth simulate`.
@@ -73,16 +95,23 @@ pub enum Command {
 pub struct SimulateArgs {
     /// The spec.
     pub spec: PathBuf,
-    /// The role (spec name).
-    #[arg(long)]
-    pub role: String,
+    /// The role (spec name); with `--claim`, the role the claims must give.
+    #[arg(long, required_unless_present = "claims")]
+    pub role: Option<String>,
+    /// A token claim of a signed-in identity, `NAME=VALUE` (repeat it; a name given twice has
+    /// several values): the pool's role mapping chooses the role, as Cognito would.
+    #[arg(long = "claim", value_name = "NAME=VALUE")]
+    pub claims: Vec<String>,
     /// The identity pool (spec name); needed only when several pools use the role.
     #[arg(long)]
     pub pool: Option<String>,
+    /// Signed-in or guest identities; needed only when one pool uses the role for both.
+    #[arg(long = "as", value_enum, value_name = "KIND")]
+    pub kind: Option<Kind>,
     /// The caller's Cognito identity id, e.g. us-east-1:1111.
     #[arg(long)]
     pub identity: String,
-    /// connect, publish, subscribe or receive.
+    /// connect, publish, publish-retained, subscribe or receive.
     pub action: String,
     /// Client id, topic or topic filter.
     pub topic: String,
@@ -144,4 +173,57 @@ pub struct DeployCommandArgs {
     /// Where templates are.
     #[arg(long, value_name = "DIR", default_value = "out")]
     pub out: PathBuf,
+}
+
+/// `synth explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// AWS IoT log entries (JSON lines, `aws logs filter-log-events` or `get-query-results`
+    /// output); `-` or nothing for stdin.
+    pub file: Option<PathBuf>,
+    /// Where specs are.
+    #[arg(long, value_name = "DIR", default_value = "stacks")]
+    pub stacks: PathBuf,
+    /// Judge against this stack only (the spec's `stack:`).
+    #[arg(long, value_name = "NAME")]
+    pub stack: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ExplainFormat::Text)]
+    pub format: ExplainFormat,
+}
+
+/// `synth explain --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExplainFormat {
+    /// Plain text.
+    Text,
+    /// JSON.
+    Json,
+    /// GitHub-flavoured Markdown.
+    Markdown,
+}
+
+/// `synth client`.
+#[derive(Debug, Args)]
+pub struct ClientArgs {
+    /// Stack name (the spec's `stack:`).
+    pub stack: String,
+    /// What to write.
+    #[arg(long, value_enum)]
+    pub lang: ClientLang,
+    /// Write `<stack>.ts` or `<stack>.manifest.json` into this directory instead of stdout.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Where specs are.
+    #[arg(long, value_name = "DIR", default_value = "stacks")]
+    pub stacks: PathBuf,
+}
+
+/// `synth client --lang`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ClientLang {
+    /// The permission manifest (JSON).
+    Manifest,
+    /// A TypeScript module for browser and Node apps.
+    Typescript,
 }

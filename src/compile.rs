@@ -1,27 +1,18 @@
 //! One spec through the whole pipeline, in memory: load (parse + schema) → meaning checks →
-//! build → AWS limits → security rules → expectations. Shared by `synth`, `synth --check` and `simulate`.
+//! build → AWS limits → security rules → expectations ([`compile`]); then the text of every
+//! file it gives, named as `layout` says ([`emit_files`]). Shared by `synth`, `synth --check`,
+//! `simulate` and the fuzz bodies.
 //! Must not: touch the filesystem.
 
-use serde_json::Value;
-
 use crate::cfn::build::build;
-use crate::cfn::model::{Node, Template};
+use crate::cfn::emit::{Format, emit, emit_node};
+use crate::cfn::stackset;
 use crate::diag::{self, Diagnostic};
-use crate::spec::{self, Loaded};
-use crate::{check, expect, limits, rules};
+use crate::spec;
+use crate::{check, expect, layout, limits, rules};
 
-/// A spec that could be built, with its template.
-#[derive(Debug, Clone)]
-pub struct Compiled {
-    /// The spec and its positions.
-    pub loaded: Loaded,
-    /// The template model.
-    pub template: Template,
-    /// The same as one tree, in emission order (what `cfn::emit::emit_node` renders).
-    pub node: Node,
-    /// The same template as JSON, for rules and evaluation.
-    pub json: Value,
-}
+// What `compile` returns is defined with its readers' dependencies in mind (see `compiled`).
+pub use crate::compiled::Compiled;
 
 /// Compiles one spec. Returns the template when the spec is usable (no input errors), together
 /// with every diagnostic: input errors, rule findings, failed expectations.
@@ -47,4 +38,27 @@ pub fn compile(file: &str, bytes: &[u8]) -> (Option<Compiled>, Vec<Diagnostic>) 
     diags.extend(rules::run(&compiled));
     diags.extend(expect::run(&compiled));
     (Some(compiled), diags)
+}
+
+/// The files one compiled spec gives, in order: (file name in the output directory, text).
+/// The template comes first; with it, the diagnostics about its size.
+pub fn emit_files(c: &Compiled, format: Format) -> (Vec<(String, String)>, Vec<Diagnostic>) {
+    let stack = &c.loaded.spec.stack;
+    let source = &c.loaded.file;
+    let text = emit_node(&c.node, source, format);
+    let diags = limits::check_text(c, &text);
+    let mut files = vec![(layout::template_name(stack, format), text)];
+    for (env_name, env) in &c.loaded.spec.environments {
+        files.push((
+            layout::parameters_name(stack, env_name),
+            stackset::parameter_file(env),
+        ));
+    }
+    if let Some(set) = stackset::build(&c.loaded.spec) {
+        files.push((
+            layout::stackset_name(stack, format),
+            emit(&set, source, format),
+        ));
+    }
+    (files, diags)
 }

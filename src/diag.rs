@@ -5,6 +5,8 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use crate::text;
+
 /// A 1-based line and column in a spec file (columns count characters, not bytes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Pos {
@@ -98,28 +100,47 @@ impl Diagnostic {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
+        // Spec values, file names and source lines are shown with control characters, line
+        // separators and bidi controls escaped: a spec must not be able to drive the terminal
+        // (ESC sequences), overwrite what was printed (CR) or fake a line of output.
+        let file = text::escape(&self.file);
         match self.pos {
             Some(p) => {
-                let _ = write!(out, "{}:{}:{}: ", self.file, p.line, p.col);
+                let _ = write!(out, "{file}:{}:{}: ", p.line, p.col);
             }
             None => {
-                let _ = write!(out, "{}: ", self.file);
+                let _ = write!(out, "{file}: ");
             }
         }
-        let _ = writeln!(out, "{severity}[{}]: {}", self.code, self.message);
-        if let (Some(p), Some(text)) = (self.pos, source)
-            && let Some(line) = text.lines().nth(p.line as usize - 1)
+        let _ = writeln!(
+            out,
+            "{severity}[{}]: {}",
+            self.code,
+            text::escape(&self.message)
+        );
+        if let (Some(p), Some(source)) = (self.pos, source)
+            && let Some(line) = source.lines().nth((p.line as usize).saturating_sub(1))
         {
             let gutter = p.line.to_string();
             let pad = " ".repeat(gutter.len());
+            // A tab stays a tab so that the caret lines up under it; every other character
+            // before the caret takes the columns of its escaped form.
             let caret_pad: String = line
                 .chars()
-                .take(p.col as usize - 1)
-                .map(|c| if c == '\t' { '\t' } else { ' ' })
+                .take((p.col as usize).saturating_sub(1))
+                .map(|c| {
+                    if c == '\t' {
+                        "\t".to_owned()
+                    } else {
+                        " ".repeat(text::escaped_width(c))
+                    }
+                })
                 .collect();
+            let line = text::escape_except(line, &['\t']);
             let _ = writeln!(out, "{pad} |\n{gutter} | {line}\n{pad} | {caret_pad}^");
         }
         if let Some(help) = &self.help {
+            let help = text::escape(help);
             // Align `=` under the gutter's `|`, as rustc does.
             let width = match (self.pos, source) {
                 (Some(p), Some(_)) => p.line.to_string().len(),
@@ -185,6 +206,23 @@ mod tests {
             text,
             "stacks/a.yaml:2:5: error[spec-ref]: unknown role `x`\n  |\n2 | b:  x\n  |     ^\n  = help: declare it under `roles:`\n"
         );
+    }
+
+    #[test]
+    fn renders_hostile_text_escaped_with_the_caret_in_place() {
+        let d = Diagnostic::input(
+            "spec-topic",
+            "stacks/a\u{1b}]0;x\u{7}.yaml",
+            Some(Pos { line: 2, col: 9 }),
+            "topic `a\u{1b}[2J\rb`: contains the control character U+001B",
+        )
+        .with_help("remove \u{202e}it");
+        let text = d.render(Some("x: 1\nt: [\"\u{1b}[2J\", q]\n"));
+        assert_eq!(
+            text,
+            "stacks/a\\u{1b}]0;x\\u{7}.yaml:2:9: error[spec-topic]: topic `a\\u{1b}[2J\\rb`: contains the control character U+001B\n  |\n2 | t: [\"\\u{1b}[2J\", q]\n  |              ^\n  = help: remove \\u{202e}it\n"
+        );
+        assert!(!text.chars().any(|c| c != '\n' && text::is_hazard(c)));
     }
 
     #[test]

@@ -12,8 +12,8 @@ use serde_json::Value;
 
 use crate::cfn::emit::Format;
 use crate::cfn::model::Node;
+use crate::compile::emit_files;
 use crate::diag::{self, Diagnostic, Pos};
-use crate::synth::emit_files;
 use crate::{compile as pipeline, sarif, source};
 
 /// The file name inputs are read as.

@@ -12,9 +12,7 @@ use std::time::Duration;
 
 use similar::TextDiff;
 
-/// Every generated file starts with this (YAML) or carries it (JSON metadata); only such files
-/// are ever removed as orphans.
-const MARKER: &str = "cogsynth";
+use crate::layout;
 
 /// One file synth would write, set against the disk as soon as it is produced, so that only
 /// differences are kept in memory (issue: scale).
@@ -43,7 +41,7 @@ pub struct OutDir {
     /// its final name and becomes `dir` in one rename. One rename instead of one per file, no
     /// file to compare with, and a reader sees either no directory or all of it (issue: scale).
     staging: Option<tempfile::TempDir>,
-    /// Missing parents of `dir` that this run created, innermost first, so that a failed run
+    /// Missing parents of `dir` that this run created, outermost first, so that a failed run
     /// can leave no trace.
     created: Vec<PathBuf>,
     check: bool,
@@ -89,12 +87,7 @@ impl OutDir {
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),
         };
-        let mut missing = Some(parent);
-        while let Some(d) = missing.filter(|d| !d.as_os_str().is_empty() && !d.exists()) {
-            out.created.push(d.to_path_buf());
-            missing = d.parent();
-        }
-        let staged = fs::create_dir_all(parent).and_then(|()| {
+        let staged = out.create_parents(parent).and_then(|()| {
             let name = dir
                 .file_name()
                 .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
@@ -132,7 +125,7 @@ impl OutDir {
         if self.staging.is_some() {
             return Ok(Vec::new());
         }
-        generated_files(&self.dir, |p| !planned.contains(p))
+        layout::generated_files(&self.dir, |p| !planned.contains(p))
     }
 
     /// Sets `content` for `path` (a file in this directory) against the disk: compared
@@ -173,8 +166,32 @@ impl OutDir {
         self.remove_created();
     }
 
+    /// Creates `parent` one component at a time, recording each directory this run made.
+    /// Walking the path as written (not its ancestors by `Path::parent`) also finds what a
+    /// `..` passes through: `x/../y` creates `x` and then `x/../y`, and both are recorded.
+    fn create_parents(&mut self, parent: &Path) -> io::Result<()> {
+        let mut path = PathBuf::new();
+        for component in parent.components() {
+            path.push(component);
+            if matches!(
+                component,
+                std::path::Component::Normal(_) | std::path::Component::ParentDir
+            ) && fs::symlink_metadata(&path).is_err()
+            {
+                match fs::create_dir(&path) {
+                    Ok(()) => self.created.push(path.clone()),
+                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes the directories [`Self::create_parents`] made, innermost first, while they are
+    /// empty.
     fn remove_created(&self) {
-        for dir in &self.created {
+        for dir in self.created.iter().rev() {
             if fs::remove_dir(dir).is_err() {
                 break;
             }
@@ -280,50 +297,6 @@ fn write_temp(path: &Path, content: &str) -> io::Result<tempfile::TempPath> {
     Ok(tmp.into_temp_path())
 }
 
-/// Generated files in `dir` for which `wanted` holds: templates (`*.template.yaml` /
-/// `*.template.json` that carry the marker) and parameter files. Only wanted files are read,
-/// so planned files are not read a second time.
-fn generated_files(dir: &Path, wanted: impl Fn(&Path) -> bool) -> io::Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    let entries = match fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(out),
-        Err(e) => return Err(e),
-    };
-    for entry in entries {
-        let path = entry?.path();
-        if !wanted(&path) {
-            continue;
-        }
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_default();
-        let template = (name.ends_with(".template.yaml") || name.ends_with(".template.json"))
-            && fs::read_to_string(&path).is_ok_and(|t| t.contains(MARKER));
-        if template || (name.ends_with(".parameters.json") && is_parameter_file(&path)) {
-            out.push(path);
-        }
-    }
-    out.sort();
-    Ok(out)
-}
-
-/// A CloudFormation parameter file (`[{"ParameterKey": ..., "ParameterValue": ...}]`), which
-/// has no room for a marker: only such files are ever removed as orphans.
-fn is_parameter_file(path: &Path) -> bool {
-    let Ok(text) = fs::read_to_string(path) else {
-        return false;
-    };
-    serde_json::from_str::<serde_json::Value>(&text).is_ok_and(|v| {
-        v.as_array().is_some_and(|items| {
-            items
-                .iter()
-                .all(|i| i.get("ParameterKey").is_some() && i.get("ParameterValue").is_some())
-        })
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -384,10 +357,10 @@ mod tests {
         );
         let dir = OutDir::open(&out, false).unwrap();
         assert!(dir.staging.is_some());
-        // Missing parents are made now, innermost first in the record; out/ itself is not.
+        // Missing parents are made now, outermost first in the record; out/ itself is not.
         assert_eq!(
             dir.created,
-            [root.path().join("build/cfn"), root.path().join("build")]
+            [root.path().join("build"), root.path().join("build/cfn")]
         );
         assert!(!out.exists());
         let a = dir.join("a.template.yaml");

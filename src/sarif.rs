@@ -61,10 +61,12 @@ pub fn log(diags: &[Diagnostic]) -> Value {
             if let Some(p) = d.pos {
                 region = json!({ "startLine": p.line, "startColumn": p.col });
             }
-            let mut text = d.message.clone();
+            // Code scanning shows the text as it is: control, line-separator and bidi characters
+            // a spec may have held are escaped, as on a terminal.
+            let mut text = crate::text::escape(&d.message).into_owned();
             if let Some(h) = &d.help {
                 text.push_str("\nhelp: ");
-                text.push_str(h);
+                text.push_str(&crate::text::escape(h));
             }
             json!({
                 "ruleId": d.code,

@@ -1,6 +1,6 @@
 //! Logical ids, derived from spec names only (never from order), so a template diff shows a
 //! rename as a rename. CloudFormation logical ids are `[A-Za-z0-9]+`, at most 255 characters
-//! (aws-facts.md §1.11).
+//! (docs/aws-facts.md §1.11).
 
 /// `own-device` → `OwnDevice`.
 pub fn pascal(name: &str) -> String {
@@ -42,6 +42,8 @@ pub struct PoolIds {
     pub function_role: String,
     /// Its log group.
     pub log_group: String,
+    /// `Fleet`: the prefix of every id above.
+    pub prefix: String,
     /// `invoke: api-gateway`: the REST API, its `/attach` resource and `POST` method, the
     /// deployment, the stage, and the permission for API Gateway to invoke the function.
     pub api: String,
@@ -62,6 +64,7 @@ impl PoolIds {
     pub fn new(pool: &str) -> PoolIds {
         let p = pascal(pool);
         PoolIds {
+            prefix: p.clone(),
             pool: format!("{p}IdentityPool"),
             attachment: format!("{p}RoleAttachment"),
             authenticated_role: format!("{p}AuthenticatedRole"),
@@ -76,6 +79,17 @@ impl PoolIds {
             api_deployment: format!("{p}AttachApiDeployment"),
             api_stage: format!("{p}AttachApiStage"),
             api_permission: format!("{p}AttachApiPermission"),
+        }
+    }
+
+    /// The IAM role of signed-in identities that get role `role`: `FleetAuthenticatedRole` for
+    /// the pool's default role (so a pool that starts mapping roles keeps its role resource),
+    /// `FleetInstallerAuthenticatedRole` for another role its mapping rules give.
+    pub fn signed_in_role(&self, role: &str, is_default: bool) -> String {
+        if is_default {
+            self.authenticated_role.clone()
+        } else {
+            format!("{}{}AuthenticatedRole", self.prefix, pascal(role))
         }
     }
 

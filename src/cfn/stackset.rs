@@ -1,7 +1,7 @@
 //! The spec's environments as deployment artefacts: a CloudFormation parameter file per
 //! environment, and an `AWS::CloudFormation::StackSet` that rolls the one template out to every
 //! environment's accounts (or organizational units) and regions, each with its own values
-//! (aws-facts.md §6.3). The template itself names no IAM resource and builds every ARN from
+//! (docs/aws-facts.md §6.3). The template itself names no IAM resource and builds every ARN from
 //! pseudo parameters, so the same text deploys to any account and region.
 
 use super::ids::pascal;
@@ -130,7 +130,7 @@ fn properties(spec: &Spec, targeted: &[(&String, &Environment)]) -> Option<Node>
         ("RegionConcurrencyType", Node::s("SEQUENTIAL")),
     ]);
     props.extend([
-        // The template creates IAM roles, none of them named (aws-facts.md §6.2).
+        // The template creates IAM roles, none of them named (docs/aws-facts.md §6.2).
         (
             "Capabilities".to_owned(),
             Node::list([Node::s("CAPABILITY_IAM")]),

@@ -4,9 +4,10 @@
 //! Must not: judge security (that is for the rules), or build templates.
 
 mod environments;
+mod mapping;
 mod names;
-pub(crate) use names::region_of;
 mod refs;
+mod text;
 mod topics;
 
 use crate::diag::{Diagnostic, Pos};
@@ -16,10 +17,12 @@ use crate::spec::Loaded;
 /// Every meaning problem in one spec.
 pub fn run(loaded: &Loaded) -> Vec<Diagnostic> {
     let mut out = Vec::new();
+    text::check(loaded, &mut out);
     refs::check(loaded, &mut out);
     topics::check(loaded, &mut out);
     names::check(loaded, &mut out);
     environments::check(loaded, &mut out);
+    mapping::check(loaded, &mut out);
     out
 }
 

@@ -6,34 +6,19 @@ use crate::cfn::ids::{
     DETACH_FUNCTION, DETACH_FUNCTION_LOGS, DETACH_FUNCTION_ROLE, PoolIds, pascal,
 };
 use crate::diag::Diagnostic;
-use crate::spec::{Loaded, UserPool, ValueSource};
+use crate::spec::{Loaded, UserPool, ValueSource, user_pool_region};
 
 use super::{at, at_key};
 
-/// User pool ids are `<region>_<id>` (CFN-UP: `us-east-2_zgaEXAMPLE`); app client ids are
+/// User pool ids are `<region>_<id>` (docs/aws-facts.md §1.9: `us-east-2_zgaEXAMPLE`); app client ids are
 /// `[\w+]+` up to 128 characters (Cognito API).
 fn is_user_pool_id(s: &str) -> bool {
     s.split_once('_').is_some_and(|(region, id)| {
-        region_of(s).is_some()
+        user_pool_region(s).is_some()
             && !region.is_empty()
             && !id.is_empty()
             && id.chars().all(|c| c.is_ascii_alphanumeric())
     })
-}
-
-/// The region a literal user pool id names, e.g. `eu-west-1` for `eu-west-1_AbC`.
-pub(crate) fn region_of(user_pool_id: &str) -> Option<&str> {
-    let (region, _) = user_pool_id.split_once('_')?;
-    let parts: Vec<&str> = region.split('-').collect();
-    let ok = parts.len() >= 3
-        && parts[0].len() == 2
-        && parts
-            .iter()
-            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric()))
-        && parts
-            .last()
-            .is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()));
-    ok.then_some(region)
 }
 
 pub(super) fn check(l: &Loaded, out: &mut Vec<Diagnostic>) {
@@ -63,13 +48,26 @@ fn logical_ids(l: &Loaded, out: &mut Vec<Diagnostic>) {
             ["parameters", name],
         ));
     }
-    for name in spec.identity_pools.keys() {
-        let pool_ids = PoolIds::new(name).all().map(str::to_owned).to_vec();
+    for (name, pool) in &spec.identity_pools {
+        let ids = PoolIds::new(name);
         claims.push((
             format!("identity pool `{name}`"),
-            pool_ids,
+            ids.all().map(str::to_owned).to_vec(),
             ["identity_pools", name],
         ));
+        // A mapping's other roles: `FleetInstallerAuthenticatedRole`.
+        let default = pool.default_role();
+        for role in pool
+            .signed_in_roles()
+            .into_iter()
+            .filter(|r| Some(*r) != default)
+        {
+            claims.push((
+                format!("role `{role}` of identity pool `{name}`"),
+                vec![ids.signed_in_role(role, false)],
+                ["roles", role],
+            ));
+        }
     }
     for name in spec.topic_scopes.keys() {
         // Scopes give no resources yet, but their names will appear in ids and reports.
@@ -80,7 +78,7 @@ fn logical_ids(l: &Loaded, out: &mut Vec<Diagnostic>) {
         ));
     }
     for (what, claimed, tokens) in claims {
-        // One report per name is enough; an identity pool claims eight ids.
+        // One report per name is enough; an identity pool claims fourteen ids or more.
         if let Some((id, first)) = claimed.iter().find_map(|id| ids.get(id).map(|f| (id, f))) {
             out.push(
                 Diagnostic::input(
@@ -154,8 +152,8 @@ mod tests {
 
     #[test]
     fn user_pool_ids_carry_their_region() {
-        assert_eq!(region_of("eu-west-1_AbC12"), Some("eu-west-1"));
-        assert_eq!(region_of("us-gov-west-1_x"), Some("us-gov-west-1"));
+        assert_eq!(user_pool_region("eu-west-1_AbC12"), Some("eu-west-1"));
+        assert_eq!(user_pool_region("us-gov-west-1_x"), Some("us-gov-west-1"));
         assert!(is_user_pool_id("us-east-1_AbC12"));
         assert!(!is_user_pool_id("us-east-1AbC12"));
         assert!(!is_user_pool_id("pool_AbC"));

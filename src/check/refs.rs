@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 
 use crate::diag::{Diagnostic, Severity};
-use crate::spec::{Loaded, ValueSource, schema_suggest};
+use crate::spec::{Loaded, SignedIn, ValueSource, schema_suggest};
 
 use super::{at, at_key};
 
@@ -26,16 +26,31 @@ pub(super) fn check(l: &Loaded, out: &mut Vec<Diagnostic>) {
     }
     for (pool_name, pool) in &spec.identity_pools {
         let p = pool_name.as_str();
-        let tokens = ["identity_pools", p, "authenticated"];
-        require(
-            l,
-            "role",
-            &pool.authenticated,
-            spec.roles.keys(),
-            "roles",
-            &tokens,
-            out,
-        );
+        match &pool.authenticated {
+            SignedIn::Role(role) => {
+                let tokens = ["identity_pools", p, "authenticated"];
+                require(l, "role", role, spec.roles.keys(), "roles", &tokens, out);
+            }
+            SignedIn::Mapped(m) => {
+                if let Some(role) = &m.default {
+                    let tokens = ["identity_pools", p, "authenticated", "default"];
+                    require(l, "role", role, spec.roles.keys(), "roles", &tokens, out);
+                }
+                for (i, rule) in m.rules.iter().enumerate() {
+                    let idx = i.to_string();
+                    let tokens = ["identity_pools", p, "authenticated", "rules", &idx, "role"];
+                    require(
+                        l,
+                        "role",
+                        &rule.role,
+                        spec.roles.keys(),
+                        "roles",
+                        &tokens,
+                        out,
+                    );
+                }
+            }
+        }
         if let Some(guests) = &pool.unauthenticated {
             let tokens = ["identity_pools", p, "unauthenticated", "role"];
             require(
@@ -104,7 +119,8 @@ fn unused(l: &Loaded, out: &mut Vec<Diagnostic>) {
         .identity_pools
         .values()
         .flat_map(|p| {
-            std::iter::once(p.authenticated.as_str())
+            p.signed_in_roles()
+                .into_iter()
                 .chain(p.unauthenticated.as_ref().map(|g| g.role.as_str()))
         })
         .collect();

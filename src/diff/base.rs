@@ -5,7 +5,6 @@
 //! `.template.`), parsed to JSON. Must not: compare anything, or write anything.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::fs;
 use std::io;
 use std::path::{Component, Path, PathBuf};
@@ -15,55 +14,36 @@ use serde_json::Value;
 
 use super::compare::Template;
 use super::model::Base;
-use crate::diag::io_words;
-use crate::synth::display;
+use crate::error::Error;
+use crate::input::{TEMPLATE_MAX_BYTES, read_bounded};
+use crate::layout::{self, display};
 
-/// Why a side cannot be read: exit 2.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Unusable {
-    /// What went wrong, naming the file, directory or revision.
-    pub message: String,
-    /// How to fix it.
-    pub help: Option<String>,
-}
-
-impl Unusable {
-    fn new(message: impl Into<String>) -> Unusable {
-        Unusable {
-            message: message.into(),
-            help: None,
-        }
-    }
-
-    fn help(mut self, help: impl Into<String>) -> Unusable {
-        self.help = Some(help.into());
-        self
+/// Git cannot give the base: `synth diff: error: …`, or `<place>: error: …`.
+fn git_error(place: Option<String>, message: impl Into<String>, help: Option<&str>) -> Error {
+    Error::Git {
+        place,
+        message: message.into(),
+        help: help.map(str::to_owned),
     }
 }
 
-impl fmt::Display for Unusable {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+/// A file that is not a template.
+fn not_a_template(place: impl Into<String>, why: impl Into<String>) -> Error {
+    Error::Template {
+        place: place.into(),
+        why: why.into(),
     }
 }
 
 /// The templates of one side, by stack name.
 pub type Side = BTreeMap<String, Template>;
 
-/// `fleet.template.yaml` → `("fleet", yaml?)`.
-fn stack_of(name: &str) -> Option<(&str, bool)> {
-    if let Some(stem) = name.strip_suffix(".template.yaml") {
-        return Some((stem, true));
-    }
-    name.strip_suffix(".template.json").map(|s| (s, false))
-}
-
 /// Keeps one file per stack. When a stack has both a YAML and a JSON template (a format switch
 /// left the old one behind), the YAML one is used and the choice is reported as a note.
 fn pick(names: Vec<String>, notes: &mut Vec<String>, place: &str) -> BTreeMap<String, String> {
     let mut by_stack: BTreeMap<String, (Option<String>, Option<String>)> = BTreeMap::new();
     for name in names {
-        if let Some((stack, yaml)) = stack_of(&name) {
+        if let Some((stack, yaml)) = layout::template_stack(&name) {
             if stack.is_empty() || stack.starts_with('.') {
                 continue;
             }
@@ -92,34 +72,28 @@ fn pick(names: Vec<String>, notes: &mut Vec<String>, place: &str) -> BTreeMap<St
 
 /// Parses one template. YAML goes through `source::parse` (the reader synth trusts);
 /// JSON through serde_json.
-fn parse(file: &str, bytes: &[u8]) -> Result<Template, Unusable> {
+fn parse(file: &str, bytes: &[u8]) -> Result<Template, Error> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(Unusable::new(format!(
-            "{file}: error[template]: the template is empty"
-        )));
+        return Err(not_a_template(file, "the template is empty"));
     }
     let value = if Path::new(file)
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("json"))
     {
-        serde_json::from_slice::<Value>(bytes).map_err(|e| {
-            Unusable::new(format!("{file}: error[template]: not a JSON template: {e}"))
-        })?
+        serde_json::from_slice::<Value>(bytes)
+            .map_err(|e| not_a_template(file, format!("not a JSON template: {e}")))?
     } else {
         crate::source::parse(file, bytes)
             .map_err(|d| {
-                Unusable::new(format!(
-                    "{}: error[template]: not a YAML template: {}",
-                    position(&d),
-                    d.message
-                ))
+                not_a_template(position(&d), format!("not a YAML template: {}", d.message))
             })?
             .value
     };
     if !value.is_object() {
-        return Err(Unusable::new(format!(
-            "{file}: error[template]: not a CloudFormation template (expected a mapping)"
-        )));
+        return Err(not_a_template(
+            file,
+            "not a CloudFormation template (expected a mapping)",
+        ));
     }
     Ok(Template {
         file: file.to_owned(),
@@ -135,18 +109,13 @@ fn position(d: &crate::diag::Diagnostic) -> String {
 }
 
 /// The templates in directory `dir` (relative to `cwd`, shown as given).
-pub fn from_dir(cwd: &Path, dir: &Path, notes: &mut Vec<String>) -> Result<Side, Unusable> {
+pub fn from_dir(cwd: &Path, dir: &Path, notes: &mut Vec<String>) -> Result<Side, Error> {
     let shown_dir = display(dir);
-    let entries = fs::read_dir(cwd.join(dir)).map_err(|e| {
-        Unusable::new(format!(
-            "{shown_dir}: error[io]: cannot read the template directory: {}",
-            io_words(&e)
-        ))
-    })?;
+    let entries = fs::read_dir(cwd.join(dir))
+        .map_err(|e| Error::io(&shown_dir, "cannot read the template directory", &e))?;
     let mut names = Vec::new();
     for e in entries {
-        let e =
-            e.map_err(|e| Unusable::new(format!("{shown_dir}: error[io]: {}", io_words(&e))))?;
+        let e = e.map_err(|e| Error::io_on(&shown_dir, &e))?;
         if e.file_type().is_ok_and(|t| t.is_file()) {
             names.push(e.file_name().to_string_lossy().into_owned());
         }
@@ -155,12 +124,8 @@ pub fn from_dir(cwd: &Path, dir: &Path, notes: &mut Vec<String>) -> Result<Side,
     for (stack, name) in pick(names, notes, &shown_dir) {
         let path = dir.join(&name);
         let shown = display(&path);
-        let bytes = fs::read(cwd.join(&path)).map_err(|e| {
-            Unusable::new(format!(
-                "{shown}: error[io]: cannot read the template: {}",
-                io_words(&e)
-            ))
-        })?;
+        let bytes = read_bounded(&cwd.join(&path), TEMPLATE_MAX_BYTES)
+            .map_err(|e| Error::io(&shown, "cannot read the template", &e))?;
         side.insert(stack, parse(&shown, &bytes)?);
     }
     Ok(side)
@@ -199,12 +164,14 @@ fn git_text(cwd: &Path, args: &[&str]) -> Result<String, String> {
 }
 
 /// The commit `rev` names, or why it does not name one.
-fn commit_of(cwd: &Path, rev: &str) -> Result<String, Unusable> {
+fn commit_of(cwd: &Path, rev: &str) -> Result<String, Error> {
     // A revision that starts with `-` would be read as an option.
     if rev.is_empty() || rev.starts_with('-') {
-        return Err(Unusable::new(format!(
-            "synth diff: error: `{rev}` is not a git revision"
-        )));
+        return Err(git_error(
+            None,
+            format!("`{rev}` is not a git revision"),
+            None,
+        ));
     }
     git_text(
         cwd,
@@ -213,17 +180,18 @@ fn commit_of(cwd: &Path, rev: &str) -> Result<String, Unusable> {
     .ok()
     .filter(|c| !c.is_empty())
     .ok_or_else(|| {
-        Unusable::new(format!(
-            "synth diff: error: `{rev}` is not a commit in this repository"
-        ))
-        .help("pass a branch, tag or commit (`--base main`, `--base HEAD~1`), or compare with a directory (`--base-dir DIR`)")
+        git_error(
+            None,
+            format!("`{rev}` is not a commit in this repository"),
+            Some("pass a branch, tag or commit (`--base main`, `--base HEAD~1`), or compare with a directory (`--base-dir DIR`)"),
+        )
     })
 }
 
 /// The default base: HEAD when HEAD is the main branch (committed vs working tree), otherwise
 /// the merge base of HEAD with `origin/main`, or with `main` when there is no `origin/main`.
 /// Returns (how it was found, commit).
-fn default_base(cwd: &Path) -> Result<(String, String), Unusable> {
+fn default_base(cwd: &Path) -> Result<(String, String), Error> {
     let branch = git_text(cwd, &["symbolic-ref", "--quiet", "--short", "HEAD"]).ok();
     if branch.as_deref() == Some("main") {
         return Ok(("HEAD".to_owned(), commit_of(cwd, "HEAD")?));
@@ -235,18 +203,20 @@ fn default_base(cwd: &Path) -> Result<(String, String), Unusable> {
                 return Ok(("HEAD".to_owned(), head));
             }
             let base = git_text(cwd, &["merge-base", &head, &main_commit]).map_err(|e| {
-                Unusable::new(format!(
-                    "synth diff: error: no merge base of HEAD and {main}: {e}"
-                ))
-                .help("pass the revision to compare with: `--base REV`")
+                git_error(
+                    None,
+                    format!("no merge base of HEAD and {main}: {e}"),
+                    Some("pass the revision to compare with: `--base REV`"),
+                )
             })?;
             return Ok((format!("merge-base of HEAD and {main}"), base));
         }
     }
-    Err(Unusable::new(
-        "synth diff: error: no main branch to compare with (neither origin/main nor main exists)",
-    )
-    .help("pass the revision to compare with (`--base REV`) or a directory (`--base-dir DIR`)"))
+    Err(git_error(
+        None,
+        "no main branch to compare with (neither origin/main nor main exists)",
+        Some("pass the revision to compare with (`--base REV`) or a directory (`--base-dir DIR`)"),
+    ))
 }
 
 /// `a/./b/../c` → `a/c`, without touching the filesystem (the directory may not exist).
@@ -265,10 +235,14 @@ fn normalize(path: &Path) -> PathBuf {
 }
 
 /// `out`'s path inside the repository, `/`-separated (empty for the top level).
-fn repo_path(cwd: &Path, out: &Path) -> Result<String, Unusable> {
+fn repo_path(cwd: &Path, out: &Path) -> Result<String, Error> {
     let top = git_text(cwd, &["rev-parse", "--show-toplevel"]).map_err(|e| {
-        Unusable::new(format!("synth diff: error: not in a git repository: {e}")).help(
-            "run synth diff inside the repository, or compare with a directory: `--base-dir DIR`",
+        git_error(
+            None,
+            format!("not in a git repository: {e}"),
+            Some(
+                "run synth diff inside the repository, or compare with a directory: `--base-dir DIR`",
+            ),
         )
     })?;
     // Canonical forms on both sides, so symlinked temp directories compare equal.
@@ -277,12 +251,14 @@ fn repo_path(cwd: &Path, out: &Path) -> Result<String, Unusable> {
     let full = normalize(&cwd.join(out));
     let full = fs::canonicalize(&full).unwrap_or(full);
     let rel = full.strip_prefix(&top).map_err(|_| {
-        Unusable::new(format!(
-            "{}: error: the template directory is outside the git repository {}",
-            display(out),
-            top.display()
-        ))
-        .help("compare with a directory instead: `--base-dir DIR`")
+        git_error(
+            Some(display(out)),
+            format!(
+                "the template directory is outside the git repository {}",
+                top.display()
+            ),
+            Some("compare with a directory instead: `--base-dir DIR`"),
+        )
     })?;
     Ok(rel
         .components()
@@ -298,7 +274,7 @@ pub fn from_git(
     rev: Option<&str>,
     out: &Path,
     notes: &mut Vec<String>,
-) -> Result<(Base, Side), Unusable> {
+) -> Result<(Base, Side), Error> {
     // Fail on "not a repository" before complaining about revisions.
     let dir = repo_path(cwd, out)?;
     let (label, commit) = match rev {
@@ -318,9 +294,11 @@ pub fn from_git(
     match git_text(cwd, &["cat-file", "-t", &tree]).as_deref() {
         Ok("tree") => {}
         Ok(_) => {
-            return Err(Unusable::new(format!(
-                "synth diff: error: {shown_dir} is not a directory at {label}"
-            )));
+            return Err(git_error(
+                None,
+                format!("{shown_dir} is not a directory at {label}"),
+                None,
+            ));
         }
         Err(_) => {
             notes.push(format!(
@@ -330,9 +308,11 @@ pub fn from_git(
         }
     }
     let listing = git(cwd, &["ls-tree", "-z", &tree]).map_err(|e| {
-        Unusable::new(format!(
-            "synth diff: error: cannot list {shown_dir}/ at {label}: {e}"
-        ))
+        git_error(
+            None,
+            format!("cannot list {shown_dir}/ at {label}: {e}"),
+            None,
+        )
     })?;
     // `<mode> SP <type> SP <object> TAB <name> NUL`, names unquoted thanks to -z.
     let mut blobs: BTreeMap<String, String> = BTreeMap::new();
@@ -354,10 +334,10 @@ pub fn from_git(
         } else {
             format!("{dir}/{name}")
         };
-        let bytes = git(cwd, &["cat-file", "blob", &blobs[&name]]).map_err(|e| {
-            Unusable::new(format!(
-                "{shown}: error[io]: cannot read the template at {label}: {e}"
-            ))
+        let bytes = git(cwd, &["cat-file", "blob", &blobs[&name]]).map_err(|why| Error::Io {
+            path: shown.clone(),
+            doing: Some(format!("cannot read the template at {label}")),
+            why,
         })?;
         // Errors name the revision; reports show the path alone (the base names the revision).
         let mut template = parse(&format!("{label}:{shown}"), &bytes)?;
@@ -370,14 +350,6 @@ pub fn from_git(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn stack_names_come_from_template_file_names() {
-        assert_eq!(stack_of("fleet.template.yaml"), Some(("fleet", true)));
-        assert_eq!(stack_of("a.b.template.json"), Some(("a.b", false)));
-        assert_eq!(stack_of("fleet.yaml"), None);
-        assert_eq!(stack_of("fleet.template.yml"), None);
-    }
 
     #[test]
     fn yaml_wins_when_both_formats_exist() {

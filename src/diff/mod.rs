@@ -5,13 +5,15 @@
 //! broadening or narrowing; resources added, removed, replaced (with what a replacement breaks
 //! here) and modified; trust policy changes leaf by leaf.
 //!
-//! Parts: [`base`] reads both sides, [`compare`] diffs one stack, [`mqtt`] reads policy resources
-//! back as MQTT grants, [`model`] is the report, [`render`] prints text and Markdown.
+//! Parts: [`base`] reads both sides, [`compare`] diffs one stack (its grants in `grants`, its
+//! role mappings in `mappings`, its resources in `resources`), [`mqtt`] reads policy resources back as MQTT grants, [`model`] is
+//! the report, [`render`] prints text and Markdown.
 //!
-//! Exit codes: 0, or 1 when `--fail-on` matches (`broadening`: a broadening grant change or a
-//! trust policy change, which cannot be judged automatically; `any`: any difference in any
-//! template), 2 when a side cannot be read (bad revision, not a repository, unreadable or
-//! malformed template).
+//! The command (`commands::diff`) reads the arguments, prints the report and decides the exit
+//! code: 0, or 1 when `--fail-on` matches (`broadening`: a broadening grant change or a trust
+//! policy change, which cannot be judged automatically; `any`: any difference in any template),
+//! 2 when a side cannot be read (bad revision, not a repository, unreadable or malformed
+//! template).
 //!
 //! `--format json` prints one document (shape version 1; every field always present):
 //!
@@ -19,7 +21,7 @@
 //! { "version": 1,
 //!   "base": { "kind": "git", "rev": "main", "commit": "<40 hex>" } | { "kind": "dir", "dir": "old" },
 //!   "out": "out",
-//!   "summary": { "stacks_changed", "stacks_unchanged", "broadening", "narrowing",
+//!   "summary": { "stacks_changed", "stacks_unchanged", "broadening", "narrowing", "cross_identity",
 //!                "trust_changes", "resources_added", "resources_removed",
 //!                "resources_replaced", "resources_modified" },            // counts
 //!   "stacks": [ {                                                         // sorted by name
@@ -37,8 +39,14 @@
 //!         "mqtt": "subscribe a" | null,
 //!         "layers": [ { "layer": "iam" | "iot", "resource": "<logical id>",
 //!                       "policy": "<inline policy name>" | null } ],
-//!         "effective": true } ],
+//!         "effective": true,
+//!         "cross_identity": "<a topic in another identity's subtree it reaches>" (only when so) } ],
 //!       "broadened": ["<Metadata.cogsynth.broadened note new in this template>"] } ],
+//!     "mappings": [ {                                        // role-mapping changes, by pool
+//!       "pool": "service",
+//!       "words": "tokens whose `cognito:groups` equals `installers` now get role admin (was role installer)",
+//!       "was": "installer" | null, "now": "admin" | null,     // null: no credentials
+//!       "kind": "broadening" | "narrowing" | null } ],       // null: as much access as before
 //!     "resources": [ {                                                    // by logical id
 //!       "logical_id": "FleetIotPolicy", "type": "AWS::IoT::Policy",
 //!       "change": "added" | "removed" | "replaced" | "modified",
@@ -52,76 +60,20 @@
 
 pub mod base;
 pub mod compare;
+mod grants;
+mod mappings;
 pub mod model;
 pub mod mqtt;
 pub mod render;
+mod resources;
 
 use std::collections::BTreeMap;
-use std::io::Write;
-use std::path::Path;
 
-use crate::cli::{DiffArgs, DiffFormat, FailOn};
-use crate::synth::{EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, display};
-
-use base::{Side, Unusable};
+use base::Side;
 use compare::Template;
-use model::{Base, Report};
 
-/// Runs `synth diff`; returns the exit code.
-pub fn run(args: &DiffArgs, cwd: &Path, stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32 {
-    let mut notes = Vec::new();
-    let sides = load(args, cwd, &mut notes);
-    for n in &notes {
-        let _ = writeln!(stderr, "synth diff: note: {n}");
-    }
-    let (base, old, new) = match sides {
-        Ok(s) => s,
-        Err(e) => {
-            let _ = writeln!(stderr, "{}", e.message);
-            if let Some(help) = &e.help {
-                let _ = writeln!(stderr, "  = help: {help}");
-            }
-            return EXIT_INPUT;
-        }
-    };
-    let report = compare::report(base, display(&args.out), &pair(old, new));
-    let text = match args.format {
-        DiffFormat::Text => render::text(&report),
-        DiffFormat::Markdown => render::markdown(&report),
-        DiffFormat::Json => {
-            let mut t = serde_json::to_string_pretty(&report).unwrap_or_default();
-            t.push('\n');
-            t
-        }
-    };
-    let _ = stdout.write_all(text.as_bytes());
-    match failure(&report, args.fail_on) {
-        Some(why) => {
-            let _ = writeln!(stderr, "synth diff: {why}");
-            EXIT_FINDINGS
-        }
-        None => EXIT_OK,
-    }
-}
-
-/// Base, base templates, current templates.
-fn load(
-    args: &DiffArgs,
-    cwd: &Path,
-    notes: &mut Vec<String>,
-) -> Result<(Base, Side, Side), Unusable> {
-    let current = base::from_dir(cwd, &args.out, notes)?;
-    let (base, old) = match &args.base_dir {
-        Some(dir) => (
-            Base::Dir { dir: display(dir) },
-            base::from_dir(cwd, dir, notes)?,
-        ),
-        None => base::from_git(cwd, args.base.as_deref(), &args.out, notes)?,
-    };
-    Ok((base, old, current))
-}
-
-fn pair(old: Side, new: Side) -> BTreeMap<String, (Option<Template>, Option<Template>)> {
+/// Both sides by stack name: `(base, current)`, either missing when the stack is new or gone.
+pub fn pair(old: Side, new: Side) -> BTreeMap<String, (Option<Template>, Option<Template>)> {
     let mut stacks: BTreeMap<String, (Option<Template>, Option<Template>)> = BTreeMap::new();
     for (name, t) in old {
         stacks.entry(name).or_default().0 = Some(t);
@@ -130,20 +82,4 @@ fn pair(old: Side, new: Side) -> BTreeMap<String, (Option<Template>, Option<Temp
         stacks.entry(name).or_default().1 = Some(t);
     }
     stacks
-}
-
-/// Why `--fail-on` fails, or `None`.
-fn failure(report: &Report, fail_on: FailOn) -> Option<String> {
-    let s = &report.summary;
-    match fail_on {
-        FailOn::Broadening if s.broadening > 0 || s.trust_changes > 0 => Some(format!(
-            "failing (--fail-on broadening): {} broadening grant change(s), {} trust policy change(s)",
-            s.broadening, s.trust_changes
-        )),
-        FailOn::Any if !s.is_empty() => Some(format!(
-            "failing (--fail-on any): {} stack(s) changed",
-            s.stacks_changed
-        )),
-        _ => None,
-    }
 }

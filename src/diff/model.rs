@@ -69,6 +69,9 @@ pub struct Summary {
     pub broadening: usize,
     /// Grant changes that allow less than before.
     pub narrowing: usize,
+    /// Broadening grant changes that reach into another identity's subtree (counted in
+    /// `broadening` too).
+    pub cross_identity: usize,
     /// IAM roles whose trust policy changed (not judged: counted as broadening by `--fail-on`).
     pub trust_changes: usize,
     /// Resources added.
@@ -129,9 +132,27 @@ pub struct StackDiff {
     pub roles: Vec<RoleDiff>,
     /// Resources added, removed, replaced or modified, sorted by logical id.
     pub resources: Vec<ResourceChange>,
+    /// Role-mapping changes, per pool: which tokens now get which role.
+    pub mappings: Vec<MappingChange>,
     /// Other top-level template sections that differ (`Outputs`, `Parameters`, ...), sorted;
     /// empty for added and removed stacks.
     pub sections: Vec<String>,
+}
+
+/// Tokens of one pool that now get another role (or none).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MappingChange {
+    /// Spec name of the identity pool.
+    pub pool: String,
+    /// `tokens whose `cognito:groups` equals `installers` now get role admin (was role installer)`.
+    pub words: String,
+    /// The role before (`null`: no credentials, or not a role change).
+    pub was: Option<String>,
+    /// The role now (`null`: no credentials, or not a role change).
+    pub now: Option<String>,
+    /// Broadening when the new role may do something the old could not (or the rule order
+    /// changed, which is not judged); narrowing when it may do less; `null` when as much.
+    pub kind: Option<Kind>,
 }
 
 /// The grants of one pool role that changed.
@@ -208,6 +229,11 @@ pub struct GrantChange {
     /// False when the change alone does not change what identities may do: a signed-in identity
     /// needs both layers, and the other layer does not allow the same action and resource.
     pub effective: bool,
+    /// For an added Allow whose policy wildcard reaches into another identity's `${identity}`
+    /// subtree (granted anywhere in the pool), a topic it reaches there, shown for identity
+    /// `us-east-1:1111` reaching `us-east-1:2222`'s: a cross-identity grant, not just a broadening.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cross_identity: Option<String>,
     /// Sort key: MQTT target (or resource), verb rank.
     #[serde(skip)]
     pub sort: (String, usize),

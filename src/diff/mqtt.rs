@@ -1,17 +1,26 @@
 //! Policy statements back into MQTT terms: `iot:Publish` on `…:topic/X` is `publish X`,
-//! `topicfilter/` is subscribe, `client/` is connect, `iot:Receive` is receive. The caller's
+//! `topicfilter/` is subscribe, `client/` is connect, `iot:Receive` is receive, and
+//! `iot:RetainPublish` is `publish-retained`. The caller's
 //! identity id (`${cognito-identity.amazonaws.com:sub}`) is shown as the spec writes it,
 //! `${identity}`. Policy wildcards stay as they are (`*` matches across levels, it is not MQTT
 //! `#`): the reverse of `mqtt::translate` is ambiguous, and a reviewer must see what the policy
 //! allows, not what the spec meant.
 //! Must not: judge whether a change broadens (that is `compare`).
 
+use crate::arn::Arn;
 use crate::mqtt::{IDENTITY, POLICY_IDENTITY};
 use crate::policy::eval::{Verb, glob};
 
-/// The four verbs in display order, with the IoT action and resource kind of each
-/// (aws-facts.md §3.2).
-const VERBS: [Verb; 4] = [Verb::Connect, Verb::Publish, Verb::Subscribe, Verb::Receive];
+/// The verbs in display order, with the IoT action and resource kind of each
+/// (docs/aws-facts.md §3.2); `publish-retained` is the iot:RetainPublish grant
+/// (docs/aws-facts.md §3.6).
+const VERBS: [Verb; 5] = [
+    Verb::Connect,
+    Verb::Publish,
+    Verb::PublishRetained,
+    Verb::Subscribe,
+    Verb::Receive,
+];
 
 /// One grant in MQTT terms: the verbs an action allows on a resource, and the target.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,56 +72,24 @@ pub fn translate(action: &str, resource: &str) -> Option<Mqtt> {
     })
 }
 
-/// `arn:<partition>:iot:<region>:<account>:topic/a/b` → `("topic", "a/b")`; `*` → `("*", "*")`.
-/// Colons inside `${...}` (`${AWS::Region}`, the identity variable) do not separate ARN fields.
+/// `arn:<partition>:iot:<region>:<account>:topic/a/b` → `("topic", "a/b")`; `*`, or an IoT
+/// ARN whose resource is `*`, → `("*", "*")`.
 fn split_resource(resource: &str) -> Option<(&str, &str)> {
     if resource == "*" {
         return Some(("*", "*"));
     }
-    let fields = arn_fields(resource);
-    if fields.len() < 6 || fields[0] != "arn" || fields[2] != "iot" {
-        return None;
-    }
-    // The resource part is everything after the fifth separator; it may hold colons itself.
-    let start: usize = fields[..5].iter().map(|f| f.len() + 1).sum();
-    let rest = &resource[start..];
-    if rest == "*" {
+    let arn = Arn::parse(resource).filter(|a| a.service == "iot")?;
+    if arn.resource == "*" {
         return Some(("*", "*"));
     }
-    rest.split_once('/')
-}
-
-/// The `:`-separated fields of an ARN, treating `${...}` as opaque.
-fn arn_fields(arn: &str) -> Vec<&str> {
-    let mut fields = Vec::new();
-    let mut depth = 0usize;
-    let mut start = 0;
-    let bytes = arn.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'$' if bytes.get(i + 1) == Some(&b'{') => {
-                depth += 1;
-                i += 1;
-            }
-            b'}' if depth > 0 => depth -= 1,
-            b':' if depth == 0 => {
-                fields.push(&arn[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    fields.push(&arn[start..]);
-    fields
+    arn.iot_resource()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const ARN: &str = "arn:${AWS::Partition}:iot:${AWS::Region}:${AWS::AccountId}:";
+    use crate::arn::IOT_PREFIX as ARN;
 
     fn text(action: &str, resource: &str) -> Option<String> {
         translate(action, &format!("{ARN}{resource}")).map(|m| m.text())
@@ -135,6 +112,10 @@ mod tests {
         assert_eq!(
             text("iot:Connect", "client/kiosk-1").as_deref(),
             Some("connect kiosk-1")
+        );
+        assert_eq!(
+            text("iot:RetainPublish", "topic/devices/state").as_deref(),
+            Some("publish-retained devices/state")
         );
     }
 
@@ -159,11 +140,23 @@ mod tests {
     }
 
     #[test]
+    fn shadow_topics_read_back_exactly() {
+        assert_eq!(
+            text(
+                "iot:Subscribe",
+                "topicfilter/$aws/things/${cognito-identity.amazonaws.com:sub}/shadow/name/schedule/update/delta"
+            )
+            .as_deref(),
+            Some("subscribe $aws/things/${identity}/shadow/name/schedule/update/delta")
+        );
+    }
+
+    #[test]
     fn actions_are_case_insensitive_patterns() {
         assert_eq!(text("IOT:publish", "topic/a").as_deref(), Some("publish a"));
         assert_eq!(
             text("iot:*", "topic/a").as_deref(),
-            Some("publish, receive a")
+            Some("publish, publish-retained, receive a")
         );
         assert_eq!(
             text("iot:*", "topicfilter/a").as_deref(),
@@ -171,7 +164,7 @@ mod tests {
         );
         assert_eq!(
             translate("iot:*", "*").map(|m| m.text()).as_deref(),
-            Some("connect, publish, subscribe, receive *")
+            Some("connect, publish, publish-retained, subscribe, receive *")
         );
     }
 

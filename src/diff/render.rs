@@ -9,10 +9,13 @@ use super::model::{
     Change, GrantChange, Kind, Leaf, Report, ResourceChange, ResourceStatus, RoleDiff, StackDiff,
     Status, Summary,
 };
+use crate::markdown::{code, md};
+use crate::policy::doc::Identities;
+use crate::text;
 
-/// What a signed-in or guest identity's effective grant is (aws-facts.md §4).
+/// What a signed-in or guest identity's effective grant is (docs/aws-facts.md §4).
 fn identities_words(identities: &str) -> &'static str {
-    if identities == "authenticated" {
+    if Identities::from_amr(identities) == Some(Identities::Authenticated) {
         "signed-in identities (effective grant: IAM role policy ∩ IoT policy)"
     } else {
         "guests (effective grant: the IAM role policy alone)"
@@ -33,10 +36,36 @@ fn counts(s: &Summary) -> (String, String) {
         s.resources_replaced,
         s.resources_modified
     );
+    if s.cross_identity > 0 {
+        let _ = write!(
+            detail,
+            "; {} CROSS-IDENTITY (reaching another identity's subtree)",
+            s.cross_identity
+        );
+    }
     if s.trust_changes > 0 {
         let _ = write!(detail, "; {} trust policy change(s)", s.trust_changes);
     }
     (stacks, detail)
+}
+
+/// How a grant change is labelled: a broadening that reaches another identity's subtree is
+/// cross-identity, the strongest word a reviewer can be shown.
+fn kind_word(g: &GrantChange) -> &'static str {
+    if g.cross_identity.is_some() {
+        "CROSS-IDENTITY"
+    } else {
+        g.kind.word()
+    }
+}
+
+/// Where a cross-identity grant reaches, or `None`.
+fn cross_words(g: &GrantChange) -> Option<String> {
+    g.cross_identity.as_ref().map(|t| {
+        format!(
+            "reaches `{t}`: another identity's topic (identity us-east-1:1111 reaching us-east-1:2222's subtree)"
+        )
+    })
 }
 
 /// The grant as a reviewer reads it: `subscribe fleet/news/*`, `deny publish a`, or the action
@@ -160,48 +189,51 @@ pub fn text(report: &Report) -> String {
     let mut out = String::new();
     let base = report.base.describe();
     if report.summary.is_empty() {
-        let _ = writeln!(
-            out,
-            "synth diff: {} against {base}: no changes ({} stack(s))",
-            report.out,
-            report.stacks.len()
+        put(
+            &mut out,
+            &format!(
+                "synth diff: {} against {base}: no changes ({} stack(s))",
+                report.out,
+                report.stacks.len()
+            ),
         );
         return out;
     }
     let (stacks, detail) = counts(&report.summary);
-    let _ = writeln!(out, "synth diff: {} against {base}: {stacks}", report.out);
-    let _ = writeln!(out, "  {detail}");
+    put(
+        &mut out,
+        &format!("synth diff: {} against {base}: {stacks}", report.out),
+    );
+    put(&mut out, &format!("  {detail}"));
     for s in changed(report) {
         text_stack(s, &mut out);
     }
     let same = unchanged(report);
     if !same.is_empty() {
-        let _ = writeln!(out, "\nunchanged: {}", same.join(", "));
+        out.push('\n');
+        put(&mut out, &format!("unchanged: {}", same.join(", ")));
     }
     out
 }
 
 fn text_stack(s: &StackDiff, out: &mut String) {
     let file = s.file.as_ref().or(s.base_file.as_ref());
-    let _ = write!(out, "\nstack {}: {}", s.stack, s.status.word());
-    match file {
-        Some(f) => {
-            let _ = writeln!(out, " ({f})");
-        }
-        None => out.push('\n'),
-    }
+    let file = file.map_or_else(String::new, |f| format!(" ({f})"));
+    out.push('\n');
+    put(
+        out,
+        &format!("stack {}: {}{file}", s.stack, s.status.word()),
+    );
     if !s.sections.is_empty() {
-        let _ = writeln!(out, "  also changed: {}", s.sections.join(", "));
+        put(out, &format!("  also changed: {}", s.sections.join(", ")));
     }
     for r in &s.roles {
-        let _ = writeln!(
+        put(
             out,
-            "  {}: {}",
-            role_title(r),
-            identities_words(r.identities)
+            &format!("  {}: {}", role_title(r), identities_words(r.identities)),
         );
         if r.grants.is_empty() {
-            let _ = writeln!(out, "    grants unchanged");
+            put(out, "    grants unchanged");
         }
         let width = r
             .grants
@@ -215,27 +247,39 @@ fn text_stack(s: &StackDiff, out: &mut String) {
                 .iter()
                 .map(super::model::LayerRef::describe)
                 .collect();
-            let _ = writeln!(
+            put(
                 out,
-                "    {} {:<10}  {:<width$}  in {}",
-                sign(g.change),
-                g.kind.word(),
-                grant_words(g),
-                layers.join(", ")
+                &format!(
+                    "    {} {:<10}  {:<width$}  in {}",
+                    sign(g.change),
+                    kind_word(g),
+                    grant_words(g),
+                    layers.join(", ")
+                ),
             );
-            let _ = writeln!(out, "                  {}", g.resource);
+            put(out, &format!("                  {}", g.resource));
             if let Some(why) = ineffective_words(g) {
-                let _ = writeln!(out, "                  ({why})");
+                put(out, &format!("                  ({why})"));
+            }
+            if let Some(reach) = cross_words(g) {
+                put(out, &format!("                  ({reach})"));
             }
         }
         for b in &r.broadened {
-            let _ = writeln!(out, "    note: {b}");
+            put(out, &format!("    note: {b}"));
         }
+    }
+    for m in &s.mappings {
+        let kind = m.kind.map_or("same access", Kind::word);
+        put(
+            out,
+            &format!("  pool {}, role mapping: {:<11} {}", m.pool, kind, m.words),
+        );
     }
     if s.resources.is_empty() {
         return;
     }
-    let _ = writeln!(out, "  resources:");
+    put(out, "  resources:");
     let plain = |s: &str| s.to_owned();
     for r in &s.resources {
         let mark = match r.change {
@@ -251,53 +295,38 @@ fn text_stack(s: &StackDiff, out: &mut String) {
             ResourceStatus::Modified => format!("modified: {}", changed_parts(r).join(", ")),
             other => other.word().to_owned(),
         };
-        let _ = writeln!(out, "    {mark} {} ({}): {what}", r.logical_id, r.kind);
+        put(
+            out,
+            &format!("    {mark} {} ({}): {what}", r.logical_id, r.kind),
+        );
         if r.change == ResourceStatus::Replaced && !changed_parts(r).is_empty() {
-            let _ = writeln!(out, "        also changed: {}", changed_parts(r).join(", "));
+            put(
+                out,
+                &format!("        also changed: {}", changed_parts(r).join(", ")),
+            );
         }
         if let Some(d) = &r.danger {
-            let _ = writeln!(out, "        danger: {d}");
+            put(out, &format!("        danger: {d}"));
         }
         for l in &r.trust {
-            let _ = writeln!(out, "        trust policy: {}", leaf_words(l, "->", &plain));
+            put(
+                out,
+                &format!("        trust policy: {}", leaf_words(l, "->", &plain)),
+            );
         }
     }
 }
 
 // ---------------------------------------------------------------------------------------------
+/// Appends `line` and a line feed, with every control character, line separator or bidi control
+/// in it escaped: template text (topics, names) cannot end a line early or drive a terminal.
+fn put(out: &mut String, line: &str) {
+    out.push_str(&text::escape(line));
+    out.push('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
 // Markdown
-
-/// Inline code that survives a GFM table cell: `|` escaped, backticks fenced by a longer run.
-fn code(s: &str) -> String {
-    let s = s.replace('|', "\\|");
-    let mut longest = 0;
-    let mut run = 0;
-    for c in s.chars() {
-        run = if c == '`' { run + 1 } else { 0 };
-        longest = longest.max(run);
-    }
-    let fence = "`".repeat(longest + 1);
-    if longest > 0 {
-        format!("{fence} {s} {fence}")
-    } else {
-        format!("{fence}{s}{fence}")
-    }
-}
-
-/// Free text in Markdown: characters that would format or break a table are escaped.
-fn md(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if matches!(
-            c,
-            '\\' | '`' | '*' | '_' | '|' | '<' | '>' | '[' | ']' | '#'
-        ) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
 
 /// GitHub-flavoured Markdown for a PR comment.
 pub fn markdown(report: &Report) -> String {
@@ -364,6 +393,9 @@ fn md_summary(s: &Summary) -> String {
         bold(s.resources_replaced, "replaced"),
         s.resources_modified
     );
+    if s.cross_identity > 0 {
+        let _ = write!(line, " · {}", bold(s.cross_identity, "cross-identity"));
+    }
     if s.trust_changes > 0 {
         let _ = write!(
             line,
@@ -385,6 +417,21 @@ fn md_stack(s: &StackDiff, out: &mut String) {
     }
     for r in &s.roles {
         md_role(r, out);
+    }
+    if !s.mappings.is_empty() {
+        let _ = writeln!(
+            out,
+            "**Role mapping**\n\n| Pool | Change | Kind |\n|---|---|---|"
+        );
+        for m in &s.mappings {
+            let kind = match m.kind {
+                Some(Kind::Broadening) => "**broadening**",
+                Some(Kind::Narrowing) => "narrowing",
+                None => "same access",
+            };
+            let _ = writeln!(out, "| {} | {} | {kind} |", code(&m.pool), md(&m.words));
+        }
+        out.push('\n');
     }
     if !s.resources.is_empty() {
         md_resources(&s.resources, out);
@@ -415,6 +462,7 @@ fn md_role(r: &RoleDiff, out: &mut String) {
     let _ = writeln!(out, "|---|---|---|---|");
     for g in &r.grants {
         let kind = match g.kind {
+            Kind::Broadening if g.cross_identity.is_some() => "**broadening**, **cross-identity**",
             Kind::Broadening => "**broadening**",
             Kind::Narrowing => "narrowing",
         };
@@ -433,6 +481,13 @@ fn md_role(r: &RoleDiff, out: &mut String) {
         let mut grant = code(&grant_words(g));
         if let Some(why) = ineffective_words(g) {
             let _ = write!(grant, "<br>_{}_", md(&why));
+        }
+        if let Some(t) = &g.cross_identity {
+            let _ = write!(
+                grant,
+                "<br>**reaches {}**, another identity's topic",
+                code(t)
+            );
         }
         let _ = writeln!(
             out,
@@ -481,22 +536,5 @@ fn md_resources(resources: &[ResourceChange], out: &mut String) {
             code(&r.kind),
             details.join("<br>")
         );
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn code_spans_survive_table_cells() {
-        assert_eq!(code("a|b"), "`a\\|b`");
-        assert_eq!(code("a`b"), "`` a`b ``");
-        assert_eq!(code("${identity}"), "`${identity}`");
-    }
-
-    #[test]
-    fn free_text_cannot_format() {
-        assert_eq!(md("a *b* <c>|d"), "a \\*b\\* \\<c\\>\\|d");
     }
 }

@@ -2,8 +2,9 @@
 //!
 //! This module owns the handler source only: which runtime, role or permission runs it is the template
 //! builder's business. It must not read the filesystem or the environment: the templates are embedded, and
-//! every deployment-specific value (pool id, policy names) reaches the function through environment variables
-//! set by the stack, so the rendered code is the same for every deployment of a spec.
+//! every deployment-specific value (pool id, policy names and, behind API Gateway, the API id) reaches the
+//! function through environment variables set by the stack, so the rendered code is the same for every
+//! deployment of a spec.
 //!
 //! It also renders the detach function ([`render_detach`]), the custom resource that detaches an IoT policy's
 //! runtime attachments before CloudFormation deletes the policy; it learns the policy name from the request.
@@ -13,25 +14,11 @@ use std::sync::OnceLock;
 use minijinja::syntax::SyntaxConfig;
 use minijinja::{Environment, UndefinedBehavior, context};
 
-/// Which language family a Lambda runtime belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Language {
-    /// `nodejs22.x`, `nodejs24.x`: CommonJS `index.js`.
-    NodeJs,
-    /// `python3.x`: `index.py`.
-    Python,
-}
+// The spec model owns what a runtime is and how the function is invoked; the handler is
+// rendered for them.
+pub use crate::spec::{InvokeMode, Language};
 
-/// How the app calls the attach function.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InvokeMode {
-    /// Lambda `Invoke` with identity-pool credentials: identity from the Lambda context.
-    Direct,
-    /// API Gateway REST API with `AWS_IAM` auth: identity from `requestContext.identity`.
-    ApiGateway,
-}
-
-/// What the rendered source may depend on. Runtime values (pool id, policy names) come from
+/// What the rendered source may depend on. Runtime values (pool id, policy names, API id) come from
 /// environment variables, never from here, so the code is the same for every deployment.
 #[derive(Debug, Clone, Copy)]
 pub struct AttachSource<'a> {
@@ -232,6 +219,12 @@ mod tests {
             let text = rendered(language, invoke);
             assert!(text.contains("IDENTITY_POOL_ID"), "{language:?} {invoke:?}");
             assert!(text.contains("IOT_POLICY_NAMES"), "{language:?} {invoke:?}");
+            // Only API Gateway mode checks which API the event names; direct mode never reads the event.
+            assert_eq!(
+                text.contains("ATTACH_API_ID"),
+                invoke == InvokeMode::ApiGateway,
+                "{language:?} {invoke:?}"
+            );
         }
     }
 

@@ -4,7 +4,11 @@
 //! emitted, not what the spec meant. Roles are found through the `Metadata.cogsynth` note that
 //! `cfn::build` writes on every pool role and IoT policy.
 
+use std::fmt;
+
 use serde_json::Value;
+
+use crate::spec::IdentityKind;
 
 /// Allow or deny.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -15,7 +19,7 @@ pub enum Effect {
     Deny,
 }
 
-/// Which authorization layer a statement belongs to (aws-facts.md §4).
+/// Which authorization layer a statement belongs to (docs/aws-facts.md §4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Layer {
     /// The identity-pool role's IAM policy.
@@ -58,19 +62,24 @@ pub struct Stmt {
 impl Stmt {
     /// `IoT policy FleetIotPolicy, statement 2 (iot:Publish)` and the like.
     pub fn describe(&self) -> String {
+        format!(
+            "{} ({} {})",
+            self.locate(),
+            self.effect_word(),
+            self.actions.join(", ")
+        )
+    }
+
+    /// `IoT policy FleetIotPolicy, statement 2` and the like: where the statement is.
+    pub fn locate(&self) -> String {
         let name = match &self.sid {
             Some(sid) => format!("statement {} \"{sid}\"", self.index + 1),
             None => format!("statement {}", self.index + 1),
         };
-        let place = match self.layer {
-            Layer::Iam => format!("IAM role {} policy {}", self.resource, self.policy),
-            Layer::Iot => format!("IoT policy {}", self.resource),
-        };
-        format!(
-            "{place}, {name} ({} {})",
-            self.effect_word(),
-            self.actions.join(", ")
-        )
+        match self.layer {
+            Layer::Iam => format!("IAM role {} policy {}, {name}", self.resource, self.policy),
+            Layer::Iot => format!("IoT policy {}, {name}", self.resource),
+        }
     }
 
     fn effect_word(&self) -> &'static str {
@@ -81,6 +90,14 @@ impl Stmt {
     }
 }
 
+/// The principal an identity-pool role trusts; its condition keys are [`AUD_KEY`] (the pool)
+/// and [`AMR_KEY`] (the kind of identity) (docs/aws-facts.md §2.1).
+pub const COGNITO_PRINCIPAL: &str = "cognito-identity.amazonaws.com";
+/// The trust condition key that holds the identity pool id.
+pub const AUD_KEY: &str = "cognito-identity.amazonaws.com:aud";
+/// The trust condition key that holds the kind of identity ([`Identities::amr`]).
+pub const AMR_KEY: &str = "cognito-identity.amazonaws.com:amr";
+
 /// Which identities a role serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Identities {
@@ -88,6 +105,42 @@ pub enum Identities {
     Authenticated,
     /// Guests: IAM alone.
     Unauthenticated,
+}
+
+impl Identities {
+    /// Both kinds, signed-in first.
+    pub const ALL: [Identities; 2] = [Identities::Authenticated, Identities::Unauthenticated];
+
+    /// Cognito's word for the kind: the `amr` value of its tokens, the key of its role in an
+    /// identity pool's role attachment (docs/aws-facts.md §1.2, §2.1), and synth's metadata note.
+    pub fn amr(self) -> &'static str {
+        match self {
+            Identities::Authenticated => "authenticated",
+            Identities::Unauthenticated => "unauthenticated",
+        }
+    }
+
+    /// The kind from its Cognito word ([`Self::amr`]).
+    pub fn from_amr(word: &str) -> Option<Identities> {
+        Identities::ALL.into_iter().find(|i| i.amr() == word)
+    }
+
+    /// What synth calls the kind when it talks to people: "signed-in" or "guest".
+    pub fn word(self) -> &'static str {
+        match self {
+            Identities::Authenticated => "signed-in",
+            Identities::Unauthenticated => "guest",
+        }
+    }
+}
+
+impl From<IdentityKind> for Identities {
+    fn from(kind: IdentityKind) -> Self {
+        match kind {
+            IdentityKind::SignedIn => Identities::Authenticated,
+            IdentityKind::Guest => Identities::Unauthenticated,
+        }
+    }
 }
 
 /// What one role of one pool may do, as emitted.
@@ -169,11 +222,7 @@ fn statements(doc: &Value, layer: Layer, resource: &str, policy: &str) -> Vec<St
 
 fn note(resource: &Value) -> Option<(&str, &str, Identities)> {
     let n = resource.get("Metadata")?.get("cogsynth")?;
-    let identities = match n.get("identities")?.as_str()? {
-        "authenticated" => Identities::Authenticated,
-        "unauthenticated" => Identities::Unauthenticated,
-        _ => return None,
-    };
+    let identities = Identities::from_amr(n.get("identities")?.as_str()?)?;
     Some((
         n.get("pool")?.as_str()?,
         n.get("role")?.as_str()?,
@@ -242,22 +291,133 @@ pub fn role_views(template: &Value) -> Vec<RoleView> {
             });
         }
     }
+    // A pool's IoT policies are attached to every signed-in identity of the pool, whichever role
+    // Cognito gave it (README "Roles for every kind of signed-in user"): each signed-in view of
+    // the pool holds all of them.
     for (id, r) in resources {
-        let Some((pool, _, Identities::Authenticated)) = note(r) else {
-            continue;
-        };
         if r.get("Type").and_then(Value::as_str) != Some("AWS::IoT::Policy") {
             continue;
         }
+        let Some(n) = r.get("Metadata").and_then(|m| m.get("cogsynth")) else {
+            continue;
+        };
+        let pool = n.get("pool").and_then(Value::as_str);
+        let kind = n
+            .get("identities")
+            .and_then(Value::as_str)
+            .and_then(Identities::from_amr);
+        let (Some(pool), Some(Identities::Authenticated)) = (pool, kind) else {
+            continue;
+        };
         let Some(doc) = r.get("Properties").and_then(|p| p.get("PolicyDocument")) else {
             continue;
         };
-        if let Some(view) = views
+        let stmts = statements(doc, Layer::Iot, id, id);
+        for view in views
             .iter_mut()
-            .find(|v| v.pool == pool && v.identities == Identities::Authenticated)
+            .filter(|v| v.pool == pool && v.identities == Identities::Authenticated)
         {
-            view.iot.extend(statements(doc, Layer::Iot, id, id));
+            view.iot.extend(stmts.iter().cloned());
         }
     }
     views
+}
+
+/// Why [`find_role`] found no single view of a role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NoSingleRole {
+    /// No pool uses the role (in that pool, for that kind, when given).
+    Unused {
+        /// The role asked for.
+        role: String,
+        /// The pool asked for.
+        pool: Option<String>,
+        /// The kind asked for.
+        kind: Option<Identities>,
+    },
+    /// One pool uses the role for both kinds: say which.
+    BothKinds {
+        /// The role asked for.
+        role: String,
+        /// The pool.
+        pool: String,
+    },
+    /// Several pools use the role: say which.
+    SeveralPools {
+        /// The role asked for.
+        role: String,
+        /// Each pool using it, and for which kind.
+        uses: Vec<(String, Identities)>,
+    },
+}
+
+impl fmt::Display for NoSingleRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NoSingleRole::Unused { role, pool, kind } => match (pool, kind) {
+                (Some(p), Some(k)) => write!(
+                    f,
+                    "identity pool `{p}` does not use role `{role}` for {} identities",
+                    k.word()
+                ),
+                (Some(p), None) => write!(f, "identity pool `{p}` does not use role `{role}`"),
+                (None, Some(k)) => write!(
+                    f,
+                    "no identity pool uses role `{role}` for {} identities",
+                    k.word()
+                ),
+                (None, None) => write!(f, "no identity pool uses role `{role}`"),
+            },
+            NoSingleRole::BothKinds { role, pool } => write!(
+                f,
+                "identity pool `{pool}` uses role `{role}` for both signed-in and guest identities: say which with `as` (signed-in or guest)"
+            ),
+            NoSingleRole::SeveralPools { role, uses } => write!(
+                f,
+                "role `{role}` is used by several identity pools ({}): say which with `pool`",
+                uses.iter()
+                    .map(|(pool, kind)| format!("{pool} as {}", kind.word()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
+    }
+}
+
+/// The role view an expectation or a simulation is about: the one view of `role`, narrowed by
+/// `pool` and `kind` when given.
+pub fn find_role<'a>(
+    views: &'a [RoleView],
+    role: &str,
+    pool: Option<&str>,
+    kind: Option<Identities>,
+) -> Result<&'a RoleView, NoSingleRole> {
+    let found: Vec<&RoleView> = views
+        .iter()
+        .filter(|v| {
+            v.role == role
+                && pool.is_none_or(|p| v.pool == p)
+                && kind.is_none_or(|k| v.identities == k)
+        })
+        .collect();
+    let role = role.to_owned();
+    match found.as_slice() {
+        [one] => Ok(one),
+        [] => Err(NoSingleRole::Unused {
+            role,
+            pool: pool.map(str::to_owned),
+            kind,
+        }),
+        [a, b] if a.pool == b.pool => Err(NoSingleRole::BothKinds {
+            role,
+            pool: a.pool.clone(),
+        }),
+        many => Err(NoSingleRole::SeveralPools {
+            role,
+            uses: many
+                .iter()
+                .map(|v| (v.pool.clone(), v.identities))
+                .collect(),
+        }),
+    }
 }

@@ -1,35 +1,35 @@
 //! Evaluates generated policy statements as AWS does, for one MQTT request of one identity
-//! (aws-facts.md §3.3, §4): an explicit Deny wins; otherwise an Allow is needed — in the IAM role
+//! (docs/aws-facts.md §3.3, §4): an explicit Deny wins; otherwise an Allow is needed — in the IAM role
 //! policy alone for guests, in both the IAM role policy and the IoT policy for signed-in
 //! identities. `*` matches any run of characters (across `/`), `?` one character; MQTT `+` and `#`
 //! are literal. `${cognito-identity.amazonaws.com:sub}` is the caller's identity id; `${*}`,
-//! `${?}`, `${$}` are literal `*`, `?`, `$` (IOT-VAR).
+//! `${?}`, `${$}` are literal `*`, `?`, `$` (docs/aws-facts.md §3.3).
 
 use std::fmt;
 
 use super::doc::{Effect, Identities, Layer, RoleView, Stmt};
+use crate::arn::IOT_PREFIX;
 use crate::mqtt::POLICY_IDENTITY;
-
-/// ARN prefix of IoT resources as `doc` reads it from a template (pseudo parameters unresolved,
-/// which is fine: a request is built with the same text).
-pub const IOT_ARN_TEXT: &str = "arn:${AWS::Partition}:iot:${AWS::Region}:${AWS::AccountId}:";
 
 /// An MQTT request in spec terms: `publish devices/x/telemetry`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
-    /// `connect`, `publish`, `subscribe` or `receive`.
+    /// `connect`, `publish`, `publish-retained`, `subscribe` or `receive`.
     pub verb: Verb,
     /// Client id, topic or topic filter.
     pub target: String,
 }
 
-/// The four MQTT verbs.
+/// The MQTT verbs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verb {
     /// iot:Connect on `client/`.
     Connect,
     /// iot:Publish on `topic/`.
     Publish,
+    /// A PUBLISH with the RETAIN flag: iot:RetainPublish on `topic/`, and iot:Publish too
+    /// (docs/aws-facts.md §3.6). As a policy grant it is the iot:RetainPublish half.
+    PublishRetained,
     /// iot:Subscribe on `topicfilter/`.
     Subscribe,
     /// iot:Receive on `topic/`.
@@ -42,17 +42,31 @@ impl Verb {
         match word.to_ascii_lowercase().as_str() {
             "connect" => Some(Verb::Connect),
             "publish" => Some(Verb::Publish),
+            "publish-retained" => Some(Verb::PublishRetained),
             "subscribe" => Some(Verb::Subscribe),
             "receive" => Some(Verb::Receive),
             _ => None,
         }
     }
 
-    /// The IoT action and resource kind (aws-facts.md §3.2).
+    /// The IoT actions a request of this verb needs, each with its resource kind: one, but two
+    /// for a retained publish (iot:Publish and iot:RetainPublish on the same topic).
+    pub fn needs(self) -> Vec<(&'static str, &'static str)> {
+        match self {
+            Verb::PublishRetained => vec![
+                Verb::Publish.action_and_kind(),
+                Verb::PublishRetained.action_and_kind(),
+            ],
+            other => vec![other.action_and_kind()],
+        }
+    }
+
+    /// The IoT action and resource kind of the verb's own grant (docs/aws-facts.md §3.2).
     pub fn action_and_kind(self) -> (&'static str, &'static str) {
         match self {
             Verb::Connect => ("iot:Connect", "client/"),
             Verb::Publish => ("iot:Publish", "topic/"),
+            Verb::PublishRetained => ("iot:RetainPublish", "topic/"),
             Verb::Subscribe => ("iot:Subscribe", "topicfilter/"),
             Verb::Receive => ("iot:Receive", "topic/"),
         }
@@ -64,6 +78,7 @@ impl fmt::Display for Verb {
         f.write_str(match self {
             Verb::Connect => "connect",
             Verb::Publish => "publish",
+            Verb::PublishRetained => "publish-retained",
             Verb::Subscribe => "subscribe",
             Verb::Receive => "receive",
         })
@@ -87,7 +102,9 @@ impl Request {
     /// The request's IoT action and resource ARN text.
     pub fn action_and_resource(&self) -> (&'static str, String) {
         let (action, kind) = self.verb.action_and_kind();
-        (action, format!("{IOT_ARN_TEXT}{kind}{}", self.target))
+        // As `doc` reads resources from a template: pseudo parameters unresolved, which is
+        // fine, since the policies hold the same text.
+        (action, format!("{IOT_PREFIX}{kind}{}", self.target))
     }
 }
 
@@ -108,29 +125,68 @@ pub enum LayerDecision {
     NoMatch,
 }
 
-/// The outcome of one request.
+/// How one IoT action of a request was decided, layer by layer.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Verdict {
-    /// ALLOW or DENY.
-    pub allowed: bool,
+pub struct ActionCheck {
+    /// `iot:Publish`, ...
+    pub action: &'static str,
     /// The IAM layer.
     pub iam: LayerDecision,
     /// The IoT layer (signed-in identities only).
     pub iot: Option<LayerDecision>,
 }
 
+impl ActionCheck {
+    fn allowed(&self) -> bool {
+        let allows = |d: &LayerDecision| matches!(d, LayerDecision::Allowed(_));
+        allows(&self.iam) && self.iot.as_ref().is_none_or(allows)
+    }
+}
+
+/// The outcome of one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    /// ALLOW or DENY.
+    pub allowed: bool,
+    /// Each action the request needs (one, or two for a retained publish), in order.
+    pub checks: Vec<ActionCheck>,
+}
+
 impl Verdict {
-    /// One line per layer saying what decided.
+    /// One line per layer (and per action, when the request needs several) saying what decided.
     pub fn explain(&self) -> String {
-        let mut lines = vec![explain_layer(Layer::Iam, &self.iam)];
-        if let Some(iot) = &self.iot {
-            lines.push(explain_layer(Layer::Iot, iot));
-        } else {
-            lines.push("IoT policy: not consulted (guests get the IAM role alone)".to_owned());
+        let several = self.checks.len() > 1;
+        let mut lines = Vec::new();
+        for c in &self.checks {
+            let prefix = if several {
+                format!("{}: ", c.action)
+            } else {
+                String::new()
+            };
+            lines.push(format!("{prefix}{}", explain_layer(Layer::Iam, &c.iam)));
+            match &c.iot {
+                Some(iot) => {
+                    let mut line = format!("{prefix}{}", explain_layer(Layer::Iot, iot));
+                    if c.action == RETAIN_PUBLISH {
+                        line.push_str(RETAIN_IOT_NOTE);
+                    }
+                    lines.push(line);
+                }
+                None => lines.push(format!(
+                    "{prefix}IoT policy: not consulted (guests get the IAM role alone)"
+                )),
+            }
         }
         lines.join("\n")
     }
 }
+
+/// iot:RetainPublish is not in AWS's list of actions IoT intersects with the IoT policy for
+/// signed-in identities; whether IoT checks it there is UNCONFIRMED (docs/aws-facts.md §3.6).
+/// synth grants it in both layers alike, so either way the verdict is the same.
+const RETAIN_IOT_NOTE: &str = " [UNCONFIRMED whether AWS IoT checks this layer for iot:RetainPublish; synth grants it in both layers alike]";
+
+const RETAIN_PUBLISH: &str = "iot:RetainPublish";
 
 fn explain_layer(layer: Layer, d: &LayerDecision) -> String {
     match d {
@@ -142,15 +198,23 @@ fn explain_layer(layer: Layer, d: &LayerDecision) -> String {
     }
 }
 
-/// Evaluates `request` for identity `identity` holding `role`.
+/// Evaluates `request` for identity `identity` holding `role`: every action the request needs
+/// must be allowed.
 pub fn evaluate(role: &RoleView, identity: &str, request: &Request) -> Verdict {
-    let (action, resource) = request.action_and_resource();
-    let iam = decide(&role.iam, action, &resource, identity);
-    let iot = (role.identities == Identities::Authenticated)
-        .then(|| decide(&role.iot, action, &resource, identity));
-    let allows = |d: &LayerDecision| matches!(d, LayerDecision::Allowed(_));
-    let allowed = allows(&iam) && iot.as_ref().is_none_or(allows);
-    Verdict { allowed, iam, iot }
+    let checks: Vec<ActionCheck> = request
+        .verb
+        .needs()
+        .into_iter()
+        .map(|(action, kind)| {
+            let resource = format!("{IOT_PREFIX}{kind}{}", request.target);
+            let iam = decide(&role.iam, action, &resource, identity);
+            let iot = (role.identities == Identities::Authenticated)
+                .then(|| decide(&role.iot, action, &resource, identity));
+            ActionCheck { action, iam, iot }
+        })
+        .collect();
+    let allowed = checks.iter().all(ActionCheck::allowed);
+    Verdict { allowed, checks }
 }
 
 /// One layer: explicit deny, else allow, else implicit deny.
@@ -321,14 +385,14 @@ mod tests {
         assert_eq!(r.verb, Verb::Publish);
         assert_eq!(
             r.action_and_resource().1,
-            format!("{IOT_ARN_TEXT}topic/devices/a/b")
+            format!("{IOT_PREFIX}topic/devices/a/b")
         );
         assert_eq!(
             Request::parse("subscribe fleet/#")
                 .unwrap()
                 .action_and_resource()
                 .1,
-            format!("{IOT_ARN_TEXT}topicfilter/fleet/#")
+            format!("{IOT_PREFIX}topicfilter/fleet/#")
         );
         assert!(Request::parse("shout x").is_none());
         assert!(Request::parse("publish").is_none());
@@ -343,7 +407,7 @@ mod tests {
             sid: None,
             effect,
             actions: vec![action.into()],
-            resources: vec![format!("{IOT_ARN_TEXT}{resource}")],
+            resources: vec![format!("{IOT_PREFIX}{resource}")],
         }
     }
 
@@ -387,7 +451,7 @@ mod tests {
             &req,
         );
         assert!(!v.allowed);
-        assert!(matches!(v.iot, Some(LayerDecision::Denied(_))));
+        assert!(matches!(v.checks[0].iot, Some(LayerDecision::Denied(_))));
         assert!(
             v.explain().contains("IoT policy: DENY by"),
             "{}",
@@ -396,6 +460,62 @@ mod tests {
         // Someone else's topic.
         let other = Request::parse("publish d/us-east-1:2222/t").unwrap();
         assert!(!evaluate(&member(vec![allow_iam], vec![allow_iot]), ME, &other).allowed);
+    }
+
+    #[test]
+    fn a_retained_publish_needs_publish_and_retain_publish_in_both_layers() {
+        let own = "topic/d/${cognito-identity.amazonaws.com:sub}/state";
+        let both = |layer| {
+            vec![
+                stmt(layer, Effect::Allow, "iot:Publish", own),
+                stmt(layer, Effect::Allow, "iot:RetainPublish", own),
+            ]
+        };
+        let req = Request::parse("publish-retained d/us-east-1:1111/state").unwrap();
+        let v = evaluate(&member(both(Layer::Iam), both(Layer::Iot)), ME, &req);
+        assert!(v.allowed, "{}", v.explain());
+        assert_eq!(
+            v.checks.iter().map(|c| c.action).collect::<Vec<_>>(),
+            ["iot:Publish", "iot:RetainPublish"]
+        );
+        let text = v.explain();
+        assert!(
+            text.contains("iot:RetainPublish: IoT policy: allow by"),
+            "{text}"
+        );
+        assert!(text.contains("UNCONFIRMED"), "{text}");
+        // Publish alone does not retain; RetainPublish alone does not publish.
+        let publish_only = |layer| vec![stmt(layer, Effect::Allow, "iot:Publish", own)];
+        assert!(
+            !evaluate(
+                &member(publish_only(Layer::Iam), publish_only(Layer::Iot)),
+                ME,
+                &req
+            )
+            .allowed
+        );
+        let retain_only = |layer| vec![stmt(layer, Effect::Allow, "iot:RetainPublish", own)];
+        assert!(
+            !evaluate(
+                &member(retain_only(Layer::Iam), retain_only(Layer::Iot)),
+                ME,
+                &req
+            )
+            .allowed
+        );
+        // A plain publish does not need RetainPublish.
+        let plain = Request::parse("publish d/us-east-1:1111/state").unwrap();
+        assert!(
+            evaluate(
+                &member(publish_only(Layer::Iam), publish_only(Layer::Iot)),
+                ME,
+                &plain
+            )
+            .allowed
+        );
+        // Someone else's topic.
+        let other = Request::parse("publish-retained d/us-east-1:2222/state").unwrap();
+        assert!(!evaluate(&member(both(Layer::Iam), both(Layer::Iot)), ME, &other).allowed);
     }
 
     #[test]
@@ -412,6 +532,6 @@ mod tests {
         guest.identities = Identities::Unauthenticated;
         let v = evaluate(&guest, ME, &Request::parse("publish lobby").unwrap());
         assert!(v.allowed);
-        assert!(v.iot.is_none());
+        assert!(v.checks[0].iot.is_none());
     }
 }

@@ -1,15 +1,21 @@
 //! Security rules: checks on the spec and on the template synth built from it. One file per
-//! rule; each has a stable id, a severity, a rationale naming its anchor
-//! (shared/reference/security-rules.md §9 and the tools it cites), and tests that fire and
-//! that do not. Errors block synth (exit 1); warnings print. A spec may waive a rule with a
+//! rule, named by its id (CIP-IOTP-007 is `iotp_007.rs`); what several rules share is in
+//! `helpers`, and what they look at is [`Context`]. Each rule has a stable id, a severity, a
+//! rationale naming its anchor (docs/security-rules.md §9 and the tools it cites), and tests
+//! that fire and that do not. Errors block synth (exit 1); warnings print. A spec may waive a rule with a
 //! reason (`waivers:`); the reason then also goes into the template's suppression metadata.
 //! Must not: change the template (rules judge; `cfn::build` decides).
 
+use std::collections::BTreeMap;
+
 use serde_json::Value;
 
+use crate::arn::iot_resource;
 use crate::cfn::ids::PoolIds;
-use crate::compile::Compiled;
+use crate::compiled::Compiled;
 use crate::diag::{Class, Diagnostic, Pos, Severity};
+use crate::mqtt::{IDENTITY, POLICY_IDENTITY};
+use crate::policy::Grants;
 use crate::policy::doc::{Effect, Identities, RoleView, Stmt, all_statements, role_views};
 use crate::source::escape_token;
 use crate::spec::schema_suggest;
@@ -38,9 +44,22 @@ pub struct Context<'a> {
     pub today: String,
     /// Every IAM and IoT policy statement of the template, read once on first use.
     pub statements: std::cell::OnceCell<Vec<Stmt>>,
+    /// The MQTT grants of each spec role, with their origins, made once on first use.
+    pub grants: std::cell::OnceCell<BTreeMap<String, Grants>>,
 }
 
-impl Context<'_> {
+impl<'a> Context<'a> {
+    /// The context of one compiled spec, on day `today` (`YYYY-MM-DD`).
+    pub fn new(compiled: &'a Compiled, today: String) -> Self {
+        Context {
+            compiled,
+            roles: role_views(&compiled.json),
+            today,
+            statements: std::cell::OnceCell::new(),
+            grants: std::cell::OnceCell::new(),
+        }
+    }
+
     /// Every IAM and IoT policy statement of the template ([`all_statements`]), read once.
     pub fn statements(&self) -> &[Stmt] {
         self.statements
@@ -111,21 +130,136 @@ impl Context<'_> {
             .loaded
             .spec
             .identity_pools
-            .keys()
-            .map(String::as_str)
-            .find(|p| PoolIds::new(p).all().contains(&id))
+            .iter()
+            .find(|(p, pool)| {
+                let ids = PoolIds::new(p);
+                ids.all().contains(&id)
+                    || pool
+                        .signed_in_roles()
+                        .into_iter()
+                        .any(|r| ids.signed_in_role(r, pool.default_role() == Some(r)) == id)
+            })
+            .map(|(p, _)| p.as_str())
     }
 
-    /// The spec pointer a finding about resource `id` goes to: its pool, else the spec root.
+    /// The spec pointer a finding about resource `id` goes to: the pool's `authenticated` or
+    /// `unauthenticated.role` for its roles and IoT policy (what put them there), `attach` for
+    /// the attach function and its API when the spec has that key, else the pool, else the root.
     pub fn pointer_of(&self, id: &str) -> String {
-        self.pool_of(id)
-            .map(|p| self.pool_pointer(p))
-            .unwrap_or_default()
+        let Some(pool) = self.pool_of(id) else {
+            return String::new();
+        };
+        let ids = PoolIds::new(pool);
+        let at = self.pool_pointer(pool);
+        let doc = &self.compiled.loaded.doc.value;
+        let attach_ids = [
+            &ids.function,
+            &ids.function_role,
+            &ids.log_group,
+            &ids.api,
+            &ids.api_resource,
+            &ids.api_method,
+            &ids.api_deployment,
+            &ids.api_stage,
+            &ids.api_permission,
+        ];
+        let pool_spec = &self.compiled.loaded.spec.identity_pools[pool];
+        let signed_in_role = pool_spec
+            .signed_in_roles()
+            .into_iter()
+            .any(|r| ids.signed_in_role(r, pool_spec.default_role() == Some(r)) == id);
+        if id == ids.authenticated_role || id == ids.iot_policy || signed_in_role {
+            format!("{at}/authenticated")
+        } else if id == ids.unauthenticated_role {
+            format!("{at}/unauthenticated/role")
+        } else if attach_ids.iter().any(|a| a.as_str() == id) && doc.pointer("/attach").is_some() {
+            "/attach".to_owned()
+        } else {
+            at
+        }
     }
 
-    /// Position of a spec pointer.
+    /// Position of a spec pointer: the key of a mapping entry (a pool, a role), else the value
+    /// (a topic in a list).
     pub fn at(&self, pointer: &str) -> Pos {
-        self.compiled.loaded.doc.locate(pointer)
+        let doc = &self.compiled.loaded.doc;
+        match doc.value.pointer(pointer) {
+            Some(Value::Object(_) | Value::Array(_)) if !pointer.is_empty() => {
+                doc.locate_key(pointer)
+            }
+            _ => doc.locate(pointer),
+        }
+    }
+
+    /// The pool role a statement belongs to: the IAM role holding it, or the role whose
+    /// signed-in identities get the IoT policy holding it.
+    pub fn view_of(&self, s: &Stmt) -> Option<&RoleView> {
+        self.roles
+            .iter()
+            .find(|v| v.role_id == s.resource || v.iot.iter().any(|i| i.resource == s.resource))
+    }
+
+    /// The spec entry a policy resource of statement `s` was translated from: the topic,
+    /// filter or client id (`/topic_scopes/own/publish/0`), the role for the default connect;
+    /// else the role, else the pool or spec root (a resource no spec entry made).
+    pub fn cause(&self, s: &Stmt, resource: &str) -> String {
+        let Some(view) = self.view_of(s) else {
+            return self.pointer_of(&s.resource);
+        };
+        let symbolic = iot_resource(resource)
+            .map(|(kind, name)| format!("{kind}/{}", name.replace(POLICY_IDENTITY, IDENTITY)));
+        let grants = self.grants.get_or_init(|| {
+            let spec = &self.compiled.loaded.spec;
+            spec.roles
+                .keys()
+                .map(|r| (r.clone(), Grants::of_role(spec, r)))
+                .collect()
+        });
+        symbolic
+            .and_then(|r| grants.get(&view.role)?.origins.get(&r))
+            .and_then(|pointers| pointers.iter().min_by_key(|p| self.at(p)))
+            .cloned()
+            .unwrap_or_else(|| self.role_pointer(&view.role))
+    }
+
+    /// The spec entry at `pointer` in words: "`publish a/+` (topic scope `own`)", "role `member`".
+    pub fn cause_words(&self, pointer: &str) -> String {
+        let parts: Vec<String> = pointer
+            .split('/')
+            .skip(1)
+            .map(|t| t.replace("~1", "/").replace("~0", "~"))
+            .collect();
+        let text = self.compiled.loaded.doc.value.pointer(pointer);
+        match (parts.as_slice(), text.and_then(Value::as_str)) {
+            ([_, scope, verb, _], Some(t)) if parts[0] == "topic_scopes" => {
+                format!("`{verb} {t}` (topic scope `{scope}`)")
+            }
+            ([_, scope, field, _], None) if parts[0] == "topic_scopes" && field == "shadows" => {
+                let at = |k: &str| {
+                    self.compiled
+                        .loaded
+                        .doc
+                        .value
+                        .pointer(&format!("{pointer}/{k}"))
+                        .and_then(Value::as_str)
+                };
+                let thing = at("thing").unwrap_or_default();
+                let shadow = match at("name") {
+                    Some(n) => format!("shadow `{n}` of thing `{thing}`"),
+                    None => format!("the classic shadow of thing `{thing}`"),
+                };
+                format!("{shadow} (topic scope `{scope}`)")
+            }
+            // The long form of a publish entry: `{ topic: T, retain: true }`.
+            ([_, scope, verb, _, _], Some(t)) if parts[0] == "topic_scopes" => {
+                format!("`{verb} {t}` (topic scope `{scope}`)")
+            }
+            ([_, role], _) if parts[0] == "roles" => format!("role `{role}`"),
+            ([_, pool, ..], _) if parts[0] == "identity_pools" => {
+                format!("identity pool `{pool}`")
+            }
+            _ => "the spec".to_owned(),
+        }
     }
 }
 
@@ -134,12 +268,15 @@ impl Context<'_> {
 pub struct Finding {
     /// Overrides the rule's severity (a runtime that is deprecated warns, one that is blocked errs).
     pub severity: Option<Severity>,
-    /// Spec pointer of the cause (`/identity_pools/fleet`).
+    /// Spec pointer of the cause (`/topic_scopes/own/publish/0`, `/identity_pools/fleet`).
     pub pointer: String,
     /// What is wrong.
     pub message: String,
     /// How to fix it.
     pub help: String,
+    /// Where in the template the cause shows: `(policy resource, statement)`. Findings of one
+    /// rule with the same pointer and message are one cause, reported once with every place.
+    pub places: Vec<(String, String)>,
 }
 
 impl Finding {
@@ -154,124 +291,128 @@ impl Finding {
             pointer: pointer.into(),
             message: message.into(),
             help: help.into(),
+            places: Vec::new(),
         }
+    }
+
+    /// A finding about resource `resource` of statement `s`, at the spec entry it came from
+    /// ([`Context::cause`]); `what` says what is wrong with it, after the cause in words.
+    pub fn at_cause(
+        ctx: &Context<'_>,
+        s: &Stmt,
+        resource: &str,
+        what: impl std::fmt::Display,
+        help: impl Into<String>,
+    ) -> Finding {
+        let pointer = ctx.cause(s, resource);
+        let message = format!("{} {what}", ctx.cause_words(&pointer));
+        let mut f = Finding::new(pointer, message, help);
+        f.places.push((resource.to_owned(), s.locate()));
+        f
     }
 }
 
-mod arn_kind;
-mod attach_api;
-mod attach_target;
-mod attach_wildcard_reason;
-mod classic_flow;
-mod guest_access;
-mod guest_actions;
-mod guest_connect;
-mod guest_invoke;
-mod guest_reach;
-mod hardcoded_arn;
-mod member_control_plane;
-mod mqtt_wildcards;
-mod runtime;
-mod sub_escape;
-mod trust_amr;
-mod trust_audience;
-mod wildcard_actions;
-mod wildcard_before_identity;
-mod wildcard_resources;
-
-/// Every rule, in id order.
-pub static RULES: &[&Rule] = &[
-    &attach_target::RULE,
-    &guest_invoke::RULE,
-    &attach_wildcard_reason::RULE,
-    &attach_api::RULE,
-    &member_control_plane::RULE,
-    &sub_escape::RULE,
-    &hardcoded_arn::RULE,
-    &wildcard_actions::RULE,
-    &wildcard_resources::RULE,
-    &mqtt_wildcards::RULE,
-    &arn_kind::RULE,
-    &wildcard_before_identity::RULE,
-    &runtime::RULE,
-    &guest_access::RULE,
-    &classic_flow::RULE,
-    &trust_audience::RULE,
-    &trust_amr::RULE,
-    &guest_actions::RULE,
-    &guest_connect::RULE,
-    &guest_reach::RULE,
-];
-
-/// True for `iot:AttachPolicy` and `iot:DetachPolicy`, which have no resource type for a
-/// Cognito identity target and so must be granted on `*` (aws-facts.md §5.2; CIP-ATTACH-004).
-pub(crate) fn manages_attachments(action: &str) -> bool {
-    action.eq_ignore_ascii_case("iot:AttachPolicy")
-        || action.eq_ignore_ascii_case("iot:DetachPolicy")
-}
-
-/// Every IoT data-plane action a pool role may hold (security-rules.md M1).
-pub(crate) const MQTT_ACTIONS: [&str; 4] =
-    ["iot:Connect", "iot:Publish", "iot:Subscribe", "iot:Receive"];
-
-/// The fields of an ARN text: `arn`, partition, service, region, account, resource; a
-/// `${...}` reference counts as one field even though it contains `:` (`${AWS::Region}`).
-pub(crate) fn arn_fields(text: &str) -> Option<Vec<&str>> {
-    let mut fields = Vec::new();
-    let mut start = 0;
-    let mut i = 0;
-    let bytes = text.as_bytes();
-    while i < bytes.len() && fields.len() < 5 {
-        if text[i..].starts_with("${") {
-            i += text[i..].find('}')? + 1;
+/// Findings of one rule with the same pointer, message and severity become one, listing every
+/// policy resource and statement they were found in (first appearance order).
+fn merge(findings: Vec<Finding>) -> Vec<Finding> {
+    let mut out: Vec<Finding> = Vec::new();
+    for f in findings {
+        match out
+            .iter_mut()
+            .find(|o| o.pointer == f.pointer && o.message == f.message && o.severity == f.severity)
+        {
+            Some(o) => {
+                for p in f.places {
+                    if !o.places.contains(&p) {
+                        o.places.push(p);
+                    }
+                }
+            }
+            None => out.push(f),
+        }
+    }
+    for f in &mut out {
+        if f.places.is_empty() {
             continue;
         }
-        if bytes[i] == b':' {
-            fields.push(&text[start..i]);
-            start = i + 1;
+        // `a/*` (IAM role X policy p, statement 3; IoT policy Y, statement 3), `a` (...)
+        let mut by_resource: Vec<(&str, Vec<&str>)> = Vec::new();
+        for (resource, statement) in &f.places {
+            match by_resource.iter_mut().find(|(r, _)| r == resource) {
+                Some((_, s)) => s.push(statement),
+                None => by_resource.push((resource, vec![statement])),
+            }
         }
-        i += 1;
+        // `topic/a/*`, not the whole ARN: every IoT ARN synth writes has the same prefix.
+        let list: Vec<String> = by_resource
+            .iter()
+            .map(|(r, s)| {
+                let short = iot_resource(r)
+                    .map_or_else(|| (*r).to_owned(), |(kind, name)| format!("{kind}/{name}"));
+                format!("`{short}` ({})", s.join("; "))
+            })
+            .collect();
+        f.message = format!("{}: {}", f.message, list.join(", "));
     }
-    fields.push(&text[start..]);
-    (fields.len() == 6 && fields[0] == "arn").then_some(fields)
+    out
 }
 
-/// The kind and name of an IoT ARN's resource (`topic`, `devices/x`), as `doc` reads it.
-pub(crate) fn iot_resource(arn: &str) -> Option<(&str, &str)> {
-    let f = arn_fields(arn)?;
-    if f[2] != "iot" {
-        return None;
-    }
-    f[5].split_once('/')
-}
+// One file per rule, named by its id: CIP-IOTP-007 is `iotp_007.rs`.
+mod attach_001;
+mod attach_003;
+mod attach_004;
+mod attach_005;
+mod auth_001;
+mod cfn_001;
+mod cfn_002;
+mod helpers;
+mod iam_001;
+mod iotp_002;
+mod iotp_003;
+mod iotp_005;
+mod iotp_007;
+mod iotp_010;
+mod lambda_001;
+mod map_001;
+mod map_002;
+mod pool_001;
+mod pool_002;
+mod trust_001;
+mod trust_002;
+mod unauth_001;
+mod unauth_002;
+mod unauth_003;
+
+/// Every rule, in id order (the order of the file names).
+pub static RULES: &[&Rule] = &[
+    &attach_001::RULE,
+    &attach_003::RULE,
+    &attach_004::RULE,
+    &attach_005::RULE,
+    &auth_001::RULE,
+    &cfn_001::RULE,
+    &cfn_002::RULE,
+    &iam_001::RULE,
+    &iotp_002::RULE,
+    &iotp_003::RULE,
+    &iotp_005::RULE,
+    &iotp_007::RULE,
+    &iotp_010::RULE,
+    &lambda_001::RULE,
+    &map_001::RULE,
+    &map_002::RULE,
+    &pool_001::RULE,
+    &pool_002::RULE,
+    &trust_001::RULE,
+    &trust_002::RULE,
+    &unauth_001::RULE,
+    &unauth_002::RULE,
+    &unauth_003::RULE,
+];
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn arn_fields_keep_references_whole() {
-        let f = arn_fields(
-            "arn:${AWS::Partition}:iot:${AWS::Region}:${AWS::AccountId}:topic/a:b/${x:y}",
-        )
-        .unwrap();
-        assert_eq!(
-            f,
-            [
-                "arn",
-                "${AWS::Partition}",
-                "iot",
-                "${AWS::Region}",
-                "${AWS::AccountId}",
-                "topic/a:b/${x:y}"
-            ]
-        );
-        assert_eq!(
-            iot_resource("arn:aws:iot:us-east-1:123456789012:client/x"),
-            Some(("client", "x"))
-        );
-        assert_eq!(iot_resource("*"), None);
-    }
 
     #[test]
     fn civil_dates() {
@@ -337,12 +478,7 @@ pub(crate) mod fixture {
     ) -> Vec<Finding> {
         let mut c = compiled(spec);
         mutate(&mut c.json);
-        let ctx = super::Context {
-            roles: crate::policy::doc::role_views(&c.json),
-            compiled: &c,
-            today: "2026-11-26".into(),
-            statements: std::cell::OnceCell::new(),
-        };
+        let ctx = super::Context::new(&c, "2026-11-26".into());
         (rule.check)(&ctx)
     }
 
@@ -415,17 +551,12 @@ pub fn run(compiled: &Compiled) -> Vec<Diagnostic> {
             });
         }
     }
-    let ctx = Context {
-        compiled,
-        roles: role_views(&compiled.json),
-        today: today(),
-        statements: std::cell::OnceCell::new(),
-    };
+    let ctx = Context::new(compiled, today());
     for r in RULES {
         if spec.waivers.iter().any(|w| w.rule == r.id) {
             continue;
         }
-        for f in (r.check)(&ctx) {
+        for f in merge((r.check)(&ctx)) {
             out.push(Diagnostic {
                 code: r.id,
                 severity: f.severity.unwrap_or(r.severity),

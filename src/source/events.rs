@@ -10,7 +10,7 @@
 //! resolution rules (numbers other than plain decimal integers, null and boolean spellings other
 //! than `~`, `null`, `true`, `false`, and the merge key `<<`). A test holds both paths to the same
 //! documents and positions on every spec in the repository and on generated ones, and the fuzz
-//! target `spec_reader` on anything (`crate::fuzzing`).
+//! target `spec_reader` on anything (the `fuzzing` module).
 //! Must not: give a diagnostic, or accept what the general path would refuse.
 
 use std::collections::BTreeMap;

@@ -13,6 +13,7 @@ use serde_json::{Map, Number, Value};
 use serde_saphyr::Spanned;
 
 use crate::diag::{Diagnostic, Pos};
+use crate::text;
 
 mod events;
 
@@ -61,6 +62,20 @@ pub fn escape_token(token: &str) -> String {
 
 /// Parses spec text. Errors carry the file name given, for rendering.
 pub fn parse(file: &str, bytes: &[u8]) -> Result<Doc, Diagnostic> {
+    // The file name is written into every template synth makes from it (the header comment, the
+    // metadata), so it must not carry a line break or anything else a reader would act on.
+    if let Some((_, c)) = text::first_hazard(file, &[]) {
+        return Err(Diagnostic::input(
+            "spec-file-name",
+            file,
+            None,
+            format!(
+                "the file name contains {}, a control, line-separator or bidi character",
+                text::code_point(c)
+            ),
+        )
+        .with_help("rename the file: its name is written into the templates synth makes from it"));
+    }
     let text = std::str::from_utf8(bytes).map_err(|e| {
         let pos = pos_of_byte(bytes, e.valid_up_to());
         Diagnostic::input(
@@ -98,7 +113,7 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Doc, Diagnostic> {
     parse_general(file, text)
 }
 
-/// The fast path held to the general one (tests and `crate::fuzzing`): when [`events::parse`]
+/// The fast path held to the general one (tests and the `fuzzing` module): when [`events::parse`]
 /// reads `text`, the general path must read the same value with the same value and key
 /// positions. `Ok(true)`: both read it alike; `Ok(false)`: the fast path left it alone;
 /// `Err`: they disagree, in words.

@@ -2,16 +2,19 @@
 //! end for one file: parse → schema → typed value. Meaning checks live in `check`.
 //! Must not: emit anything, or read files (the caller hands in bytes).
 
+mod attach;
+mod mapping;
 mod schema;
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+pub use attach::{Attach, Invoke, InvokeMode, Language, Runtime};
+pub use mapping::{MappingRule, MatchType, RoleMapping, SignedIn, Unmatched};
 pub use schema::{did_you_mean as schema_suggest, schema_json, validate};
 
 use crate::diag::Diagnostic;
-use crate::lambda::{InvokeMode, Language};
 use crate::source::{self, Doc};
 
 /// A spec file, parsed and checked against `schemas/stack.schema.json`.
@@ -84,6 +87,27 @@ pub struct Spec {
     pub environments: BTreeMap<String, Environment>,
 }
 
+impl Spec {
+    /// The CloudFormation stack name this spec deploys as: `stack:` itself, or `<stack>-<env>`
+    /// for an environment (`synth deploy-command STACK --env ENV`), so that the names derived
+    /// from `${AWS::StackName}` stay distinct when several environments share an account.
+    pub fn stack_name(&self, env: Option<&str>) -> String {
+        match env {
+            Some(env) => format!("{}-{env}", self.stack),
+            None => self.stack.clone(),
+        }
+    }
+
+    /// Every stack name the spec may deploy as ([`Self::stack_name`]): without an environment,
+    /// and with each one.
+    pub fn stack_names(&self) -> Vec<(Option<&str>, String)> {
+        std::iter::once(None)
+            .chain(self.environments.keys().map(|e| Some(e.as_str())))
+            .map(|env| (env, self.stack_name(env)))
+            .collect()
+    }
+}
+
 /// One deployment environment of the template.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -117,10 +141,15 @@ impl Environment {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Expectation {
-    /// Role name.
-    pub role: String,
+    /// Role name; with `claims`, the role Cognito must choose.
+    pub role: Option<String>,
+    /// Token claims of a signed-in identity, from which the pool's role mapping picks the role.
+    pub claims: Option<BTreeMap<String, ClaimValues>>,
     /// Pool name, when several pools use the role.
     pub pool: Option<String>,
+    /// Signed-in or guest identities, when one pool uses the role for both.
+    #[serde(rename = "as")]
+    pub kind: Option<IdentityKind>,
     /// The caller's identity id.
     pub identity: String,
     /// Requests that must be allowed (`publish a/b`).
@@ -129,6 +158,36 @@ pub struct Expectation {
     /// Requests that must be denied.
     #[serde(default)]
     pub deny: Vec<String>,
+}
+
+/// One claim's value: a string, or several (`cognito:groups: [a, b]`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum ClaimValues {
+    /// One value.
+    One(String),
+    /// Several values.
+    Many(Vec<String>),
+}
+
+impl ClaimValues {
+    /// The values.
+    pub fn values(&self) -> Vec<&str> {
+        match self {
+            ClaimValues::One(v) => vec![v.as_str()],
+            ClaimValues::Many(v) => v.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+/// Which identities of a pool: signed-in users (the `authenticated` role) or guests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum IdentityKind {
+    /// Signed-in identities.
+    SignedIn,
+    /// Guest (unauthenticated) identities.
+    Guest,
 }
 
 /// A finding accepted on purpose.
@@ -180,15 +239,86 @@ pub struct TopicScope {
     /// Client ids.
     #[serde(default)]
     pub connect: Vec<String>,
-    /// Topics (wildcards: any matching topic).
+    /// Topics (wildcards: any matching topic), each optionally with the right to retain.
     #[serde(default)]
-    pub publish: Vec<String>,
+    pub publish: Vec<Publish>,
     /// Topic filters (the filter and narrower ones); implies receive.
     #[serde(default)]
     pub subscribe: Vec<String>,
     /// Topics to receive on.
     #[serde(default)]
     pub receive: Vec<String>,
+    /// Device shadows, in MQTT terms.
+    #[serde(default)]
+    pub shadows: Vec<Shadow>,
+}
+
+/// A device shadow a scope reaches over MQTT: the thing's classic shadow, or a named one.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Shadow {
+    /// Thing name; `${identity}` is the caller's identity id.
+    pub thing: String,
+    /// Named shadow; omitted for the classic shadow.
+    pub name: Option<String>,
+    /// `read` or `read-write`.
+    pub access: Access,
+}
+
+/// How far a shadow entry reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Access {
+    /// Get the document, watch its changes.
+    Read,
+    /// Also update and delete it.
+    ReadWrite,
+}
+
+/// One `publish` entry: a topic, or `{ topic, retain }` when a retained message may be
+/// published to it (`iot:RetainPublish` besides `iot:Publish`, docs/aws-facts.md §3.6).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum Publish {
+    /// `"devices/${identity}/telemetry"`.
+    Topic(String),
+    /// `{ topic: "devices/${identity}/state", retain: true }`.
+    Detailed(DetailedPublish),
+}
+
+/// The long form of a `publish` entry.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DetailedPublish {
+    /// The topic.
+    pub topic: String,
+    /// May messages to it be retained (default false).
+    #[serde(default)]
+    pub retain: bool,
+}
+
+impl Publish {
+    /// The topic as written.
+    pub fn topic(&self) -> &str {
+        match self {
+            Publish::Topic(t) => t,
+            Publish::Detailed(d) => &d.topic,
+        }
+    }
+
+    /// True when messages to the topic may be retained.
+    pub fn retain(&self) -> bool {
+        matches!(self, Publish::Detailed(d) if d.retain)
+    }
+
+    /// The JSON-pointer suffix of the topic text within the entry: empty for the short form,
+    /// `/topic` for the long one.
+    pub fn topic_suffix(&self) -> &'static str {
+        match self {
+            Publish::Topic(_) => "",
+            Publish::Detailed(_) => "/topic",
+        }
+    }
 }
 
 /// A role: what an identity may do.
@@ -215,6 +345,22 @@ pub struct UserPool {
     pub server_side_token_check: Option<bool>,
 }
 
+/// The region a literal user pool id names, e.g. `eu-west-1` for `eu-west-1_AbC`: user pool ids
+/// are `<region>_<id>` (docs/aws-facts.md §1.9).
+pub fn user_pool_region(user_pool_id: &str) -> Option<&str> {
+    let (region, _) = user_pool_id.split_once('_')?;
+    let parts: Vec<&str> = region.split('-').collect();
+    let ok = parts.len() >= 3
+        && parts[0].len() == 2
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric()))
+        && parts
+            .last()
+            .is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()));
+    ok.then_some(region)
+}
+
 /// Guest access, which needs a reason.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -233,115 +379,44 @@ pub struct IdentityPool {
     pub name: Option<String>,
     /// User pools.
     pub user_pools: Vec<UserPool>,
-    /// Role of signed-in identities.
-    pub authenticated: String,
+    /// The role of signed-in identities, or the rules that choose it from their token.
+    pub authenticated: SignedIn,
     /// Guests, when on.
     pub unauthenticated: Option<Guests>,
 }
 
-/// A Lambda runtime the attach function may use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
-pub enum Runtime {
-    /// Node.js 22.
-    #[default]
-    #[serde(rename = "nodejs22.x")]
-    NodeJs22,
-    /// Node.js 24.
-    #[serde(rename = "nodejs24.x")]
-    NodeJs24,
-    /// Python 3.11.
-    #[serde(rename = "python3.11")]
-    Python311,
-    /// Python 3.12.
-    #[serde(rename = "python3.12")]
-    Python312,
-    /// Python 3.13.
-    #[serde(rename = "python3.13")]
-    Python313,
-    /// Python 3.14.
-    #[serde(rename = "python3.14")]
-    Python314,
-}
-
-impl Runtime {
-    /// The identifier Lambda knows.
-    pub fn id(self) -> &'static str {
-        match self {
-            Runtime::NodeJs22 => "nodejs22.x",
-            Runtime::NodeJs24 => "nodejs24.x",
-            Runtime::Python311 => "python3.11",
-            Runtime::Python312 => "python3.12",
-            Runtime::Python313 => "python3.13",
-            Runtime::Python314 => "python3.14",
+impl IdentityPool {
+    /// The role signed-in identities get when no mapping rule chooses one: the one role, or the
+    /// mapping's `default`; `None` when unmatched identities are denied.
+    pub fn default_role(&self) -> Option<&str> {
+        match &self.authenticated {
+            SignedIn::Role(r) => Some(r),
+            SignedIn::Mapped(m) => m.default.as_deref(),
         }
     }
 
-    /// The language family.
-    pub fn language(self) -> Language {
-        match self {
-            Runtime::NodeJs22 | Runtime::NodeJs24 => Language::NodeJs,
-            _ => Language::Python,
+    /// The mapping rules, in order (none for a pool with one signed-in role).
+    pub fn rules(&self) -> &[MappingRule] {
+        match &self.authenticated {
+            SignedIn::Role(_) => &[],
+            SignedIn::Mapped(m) => &m.rules,
         }
     }
-}
 
-/// How the app invokes the attach function, as written in the spec.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
-#[serde(rename_all = "kebab-case")]
-pub enum Invoke {
-    /// Lambda Invoke.
-    #[default]
-    Direct,
-    /// API Gateway REST API with `AWS_IAM`.
-    ApiGateway,
-}
-
-impl Invoke {
-    /// The mode the handler is rendered for.
-    pub fn mode(self) -> InvokeMode {
-        match self {
-            Invoke::Direct => InvokeMode::Direct,
-            Invoke::ApiGateway => InvokeMode::ApiGateway,
-        }
+    /// True when the pool maps token claims to roles.
+    pub fn is_mapped(&self) -> bool {
+        matches!(self.authenticated, SignedIn::Mapped(_))
     }
-}
 
-/// Attach function settings.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Attach {
-    /// Runtime.
-    #[serde(default)]
-    pub runtime: Runtime,
-    /// Invocation mode.
-    #[serde(default)]
-    pub invoke: Invoke,
-    /// Log retention.
-    #[serde(default = "default_retention")]
-    pub log_retention_days: u32,
-    /// Reserved concurrency.
-    pub reserved_concurrency: Option<u32>,
-    /// Detach every identity before an IoT policy is deleted or replaced (default true).
-    #[serde(default = "yes")]
-    pub detach_on_delete: bool,
-}
-
-fn yes() -> bool {
-    true
-}
-
-fn default_retention() -> u32 {
-    90
-}
-
-impl Default for Attach {
-    fn default() -> Self {
-        Attach {
-            runtime: Runtime::default(),
-            invoke: Invoke::default(),
-            log_retention_days: default_retention(),
-            reserved_concurrency: None,
-            detach_on_delete: true,
+    /// Every role a signed-in identity of the pool may get, each once: the default first, then
+    /// the rules' roles in rule order.
+    pub fn signed_in_roles(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = self.default_role().into_iter().collect();
+        for r in self.rules() {
+            if !out.contains(&r.role.as_str()) {
+                out.push(&r.role);
+            }
         }
+        out
     }
 }

@@ -40,7 +40,7 @@ fn describe(file: &str, doc: &Doc, error: &ValidationError<'_>, out: &mut Vec<Di
     let path = error.instance_path().as_str();
     let at = |p: &str| Some(doc.locate(p));
     let here = describe_path(path);
-    let help = help_at(path);
+    let help = help_at(path, &doc.value);
     let diag = |pos, message: String| {
         let d = Diagnostic::input("spec-schema", file, pos, message);
         match &help {
@@ -50,7 +50,7 @@ fn describe(file: &str, doc: &Doc, error: &ValidationError<'_>, out: &mut Vec<Di
     };
     match error.kind() {
         ValidationErrorKind::AdditionalProperties { unexpected } => {
-            let allowed = allowed_keys(path);
+            let allowed = allowed_keys(path, &doc.value);
             for key in unexpected {
                 let key_path = format!("{path}/{}", escape_token(key));
                 let mut d = Diagnostic::input(
@@ -84,7 +84,7 @@ fn describe(file: &str, doc: &Doc, error: &ValidationError<'_>, out: &mut Vec<Di
         ValidationErrorKind::PropertyNames { error: inner } => {
             let name = inner.instance().as_str().unwrap_or_default().to_owned();
             let key_path = format!("{path}/{}", escape_token(&name));
-            let hint = help_at(&format!("{path}/*name*")).or_else(|| help.clone());
+            let hint = help_at(&format!("{path}/*name*"), &doc.value).or_else(|| help.clone());
             let mut d = Diagnostic::input(
                 "spec-schema",
                 file,
@@ -131,7 +131,21 @@ fn describe(file: &str, doc: &Doc, error: &ValidationError<'_>, out: &mut Vec<Di
             };
             out.push(d);
         }
-        ValidationErrorKind::OneOfNotValid { .. } | ValidationErrorKind::AnyOf { .. } => {
+        ValidationErrorKind::MaxItems { limit } | ValidationErrorKind::MinItems { limit } => {
+            let n = error.instance().as_array().map_or(0, Vec::len);
+            let bound = if matches!(error.kind(), ValidationErrorKind::MaxItems { .. }) {
+                "at most"
+            } else {
+                "at least"
+            };
+            out.push(diag(
+                at(path),
+                format!("{here} has {n} item(s); it takes {bound} {limit}"),
+            ));
+        }
+        ValidationErrorKind::OneOfNotValid { .. }
+        | ValidationErrorKind::OneOfMultipleValid { .. }
+        | ValidationErrorKind::AnyOf { .. } => {
             out.push(diag(
                 at(path),
                 format!("{here} does not have an accepted shape"),
@@ -226,11 +240,35 @@ fn deref(node: &Value) -> &Value {
     node
 }
 
+/// The branch of an `if`/`then`/`else` node that applies to `instance`: the schema's conditions
+/// are all `{"type": ...}`, so the branch follows the instance's type (a missing instance, the
+/// `else` branch: a container is being descended into).
+fn branch<'a>(node: &'a Value, instance: Option<&Value>) -> &'a Value {
+    let (Some(cond), Some(then), Some(other)) =
+        (node.get("if"), node.get("then"), node.get("else"))
+    else {
+        return node;
+    };
+    let is = |t: &str| match (t, instance) {
+        ("string", Some(v)) => v.is_string(),
+        ("object", Some(v)) => v.is_object(),
+        ("array", Some(v)) => v.is_array(),
+        _ => false,
+    };
+    let holds = cond.get("type").and_then(Value::as_str).is_some_and(is);
+    deref(if holds { then } else { other })
+}
+
 /// The schema node that describes the instance at `pointer`. The token `*name*` asks for the
 /// schema of the map's keys (`propertyNames`).
-fn schema_at(pointer: &str) -> Option<&'static Value> {
+/// `doc` is the document validated, whose values choose `if`/`then`/`else` branches.
+fn schema_at(pointer: &str, doc: &Value) -> Option<&'static Value> {
     let mut node = deref(schema_json());
+    let mut at = String::new();
     for token in pointer.split('/').skip(1) {
+        node = branch(node, doc.pointer(&at));
+        at.push('/');
+        at.push_str(token);
         let token = token.replace("~1", "/").replace("~0", "~");
         let next = if token == "*name*" {
             node.get("propertyNames")
@@ -243,11 +281,11 @@ fn schema_at(pointer: &str) -> Option<&'static Value> {
         };
         node = deref(next?);
     }
-    Some(node)
+    Some(branch(node, doc.pointer(pointer)))
 }
 
-fn help_at(pointer: &str) -> Option<String> {
-    let node = schema_at(pointer)?;
+fn help_at(pointer: &str, doc: &Value) -> Option<String> {
+    let node = schema_at(pointer, doc)?;
     let own = node.get("x-help").or_else(|| {
         // `{"$ref": ..., "description": ...}` keeps the hint on the target.
         schema_json().pointer(pointer).and_then(|n| n.get("x-help"))
@@ -255,8 +293,8 @@ fn help_at(pointer: &str) -> Option<String> {
     own.and_then(Value::as_str).map(str::to_owned)
 }
 
-fn allowed_keys(pointer: &str) -> Vec<String> {
-    schema_at(pointer)
+fn allowed_keys(pointer: &str, doc: &Value) -> Vec<String> {
+    schema_at(pointer, doc)
         .and_then(|n| n.get("properties"))
         .and_then(Value::as_object)
         .map(|m| m.keys().cloned().collect())

@@ -68,14 +68,7 @@ fn the_workflow_synth_steps_work_on_a_pull_request() {
     assert_eq!(runs.len(), 3, "{runs:?}");
 
     // A repository with the bundled stacks on main, and a branch that widens a grant.
-    let mut s = Scratch::new();
-    for name in [
-        "fleet.yaml",
-        "guide-authenticated.yaml",
-        "guide-unauthenticated.yaml",
-    ] {
-        s = s.bundled(name);
-    }
+    let s = Scratch::with_readme_stacks();
     assert_eq!(s.run(&[]).code, 0);
     git(s.path(), &["init", "-q"]);
     git(s.path(), &["add", "."]);

@@ -69,10 +69,7 @@ fn no_specs_is_exit_2() {
 
 #[test]
 fn one_bad_spec_means_nothing_is_written() {
-    let bad = fs::read(repo().join("tests/fixtures/bad/dangling-refs.yaml")).unwrap();
-    let scratch = Scratch::new()
-        .bundled("fleet.yaml")
-        .file("stacks/zz-bad.yaml", bad);
+    let scratch = Scratch::with_one_bad_spec();
     let ran = scratch.run(&[]);
     assert_eq!(ran.code, 2, "{ran:?}");
     assert!(!scratch.exists("out/fleet.template.yaml"));
@@ -82,15 +79,17 @@ fn one_bad_spec_means_nothing_is_written() {
 /// the run fails: a failed run leaves no trace.
 #[test]
 fn a_failed_run_removes_the_directories_it_created() {
-    let bad = fs::read(repo().join("tests/fixtures/bad/dangling-refs.yaml")).unwrap();
-    let scratch = Scratch::new()
-        .bundled("fleet.yaml")
-        .file("stacks/zz-bad.yaml", bad)
-        .file("build/keep.txt", "mine");
+    let scratch = Scratch::with_one_bad_spec().file("build/keep.txt", "mine");
     let ran = scratch.run(&["--out", "build/cfn/out"]);
     assert_eq!(ran.code, 2, "{ran:?}");
     assert!(!scratch.exists("build/cfn"), "{ran:?}");
     assert!(scratch.exists("build/keep.txt"));
+    // A path through `..` creates directories that are not ancestors of the output: they go too.
+    let ran = scratch.run(&["--out", "x/../y/z/out"]);
+    assert_eq!(ran.code, 2, "{ran:?}");
+    for left in ["x", "y"] {
+        assert!(!scratch.exists(left), "{left} left behind: {ran:?}");
+    }
 
     let good = Scratch::new().bundled("fleet.yaml");
     let ran = good.run(&["--out", "build/cfn/out"]);
@@ -355,5 +354,81 @@ fn shuffled_json(v: &serde_json::Value, seed: u64) -> String {
                 .join(", ")
         ),
         other => other.to_string(),
+    }
+}
+
+/// A spec file name is written into every template made from it: one that holds a line break
+/// (or U+0085/U+2028, line breaks to YAML 1.1 readers) or a terminal escape is refused, shown
+/// escaped, and nothing is written.
+#[test]
+fn a_file_name_that_could_add_lines_to_a_template_is_refused() {
+    let spec = fs::read(repo().join("tests/fixtures/good/minimal.yaml")).unwrap();
+    for (name, shown) in [
+        (
+            "stacks/a\nTransform: AWS::Serverless-2016-10-31\n#.yaml",
+            "stacks/a\\nTransform: AWS::Serverless-2016-10-31\\n#.yaml",
+        ),
+        ("stacks/b\u{2028}c.yaml", "stacks/b\\u{2028}c.yaml"),
+        ("stacks/d\u{85}e.yaml", "stacks/d\\u{85}e.yaml"),
+        ("stacks/\u{1b}[2Jf.yaml", "stacks/\\u{1b}[2Jf.yaml"),
+    ] {
+        let scratch = Scratch::new().file(name, &spec);
+        for args in [&[][..], &[name][..]] {
+            let ran = scratch.run(args);
+            assert_eq!(ran.code, 2, "{name:?}: {ran:?}");
+            let first = ran.stderr.lines().next().unwrap_or_default();
+            assert!(
+                first.starts_with(&format!(
+                    "{shown}: error[spec-file-name]: the file name contains U+"
+                )),
+                "{name:?}: {first}"
+            );
+            assert!(
+                !ran.stderr
+                    .chars()
+                    .any(|c| c != '\n' && cogsynth::text::is_hazard(c))
+            );
+            assert!(!scratch.exists("out"), "{name:?}: out/ was written");
+        }
+    }
+}
+
+/// A spec over 1 MiB, or one that never ends, is refused before it is parsed.
+#[test]
+fn an_oversized_or_endless_spec_is_refused() {
+    let mut big = fs::read(repo().join("tests/fixtures/good/minimal.yaml")).unwrap();
+    big.extend(std::iter::repeat_n(b'#', 1 << 20));
+    let scratch = Scratch::new().file("stacks/big.yaml", big);
+    let ran = scratch.run(&[]);
+    assert_eq!(ran.code, 2, "{ran:?}");
+    assert_eq!(
+        ran.stderr.lines().next(),
+        Some(
+            "stacks/big.yaml: error[io]: cannot read the spec: larger than 1024 KiB, the most synth reads (is it the right file?)"
+        )
+    );
+    assert!(!scratch.exists("out"));
+    #[cfg(unix)]
+    for args in [
+        &["/dev/zero"][..],
+        &[
+            "simulate",
+            "/dev/zero",
+            "--role",
+            "r",
+            "--identity",
+            "i",
+            "publish",
+            "t",
+        ][..],
+    ] {
+        let ran = scratch.run(args);
+        assert_eq!(ran.code, 2, "{ran:?}");
+        assert!(
+            ran.stderr
+                .starts_with("/dev/zero: error[io]: cannot read the spec: not a regular file"),
+            "{}",
+            ran.stderr
+        );
     }
 }

@@ -29,6 +29,10 @@ const ME: &str = "eu-west-1:11111111-aaaa-4bbb-8ccc-111111111111";
 /// Someone else's identity, which a caller tries to smuggle in through the request.
 const VICTIM: &str = "eu-west-1:22222222-dddd-4eee-8fff-222222222222";
 const POLICIES: [&str; 3] = ["fleet-connect", "fleet-telemetry", "fleet-commands"];
+/// The id of the stack's REST API, which the stack puts in `ATTACH_API_ID` and API Gateway in `requestContext.apiId`.
+const API_ID: &str = "a1b2c3d4e5";
+/// Another REST API's id.
+const OTHER_API_ID: &str = "z9y8x7w6v5";
 /// Credentials that appear in an API Gateway event and must never reach a log line or an answer.
 const SECRETS: [&str; 3] = ["ASIAFAKEACCESSKEY", "FAKESESSIONTOKEN", "deadbeefsignature"];
 /// The one line each call logs: these fields, labelled with the spec's stack and pool.
@@ -97,6 +101,8 @@ fn deploy_named(variant: Variant, stack: &str, pool: &str) -> Deployed<Variant> 
 struct Env {
     pool_id: Option<String>,
     policies: Option<String>,
+    /// `ATTACH_API_ID` (the stack sets it in API Gateway mode only; direct mode must not need it).
+    api_id: Option<String>,
     /// Policy name (or `*`) → error name the stub SDK answers with.
     fail: Value,
 }
@@ -106,6 +112,7 @@ impl Default for Env {
         Self {
             pool_id: Some(POOL_ID.to_owned()),
             policies: Some(POLICIES.join(",")),
+            api_id: Some(API_ID.to_owned()),
             fail: json!({}),
         }
     }
@@ -162,7 +169,7 @@ fn smuggled() -> Value {
 /// Builds `{event, context}` for one invocation. `smuggle` adds identity ids to the request.
 fn invocation(variant: Variant, caller: Caller, smuggle: bool) -> Value {
     if variant.api_gateway() {
-        api_gateway_invocation(caller, smuggle)
+        api_gateway_invocation(variant.language, caller, smuggle)
     } else {
         direct_invocation(variant.language, caller, smuggle)
     }
@@ -181,21 +188,30 @@ fn direct_invocation(language: Language, caller: Caller, smuggle: bool) -> Value
             },
         });
     }
-    let context = match (language, caller.identity_id) {
-        // The Node.js runtime leaves `context.identity` undefined without Cognito credentials.
-        (Language::NodeJs, None) => json!({}),
-        (Language::NodeJs, Some(id)) => json!({
-            "identity": { "cognitoIdentityId": id, "cognitoIdentityPoolId": caller.pool_id },
-        }),
-        (Language::Python, None) => json!({ "identity": null }),
-        (Language::Python, Some(id)) => json!({
-            "identity": { "cognito_identity_id": id, "cognito_identity_pool_id": caller.pool_id },
-        }),
-    };
+    let context = lambda_context(language, caller.identity_id, caller.pool_id);
     json!({ "event": event, "context": context })
 }
 
-fn api_gateway_invocation(caller: Caller, smuggle: bool) -> Value {
+/// The Lambda context as each runtime builds it from the `Lambda-Runtime-Cognito-Identity` header, which
+/// Lambda sends when the invoker used identity-pool credentials. Without it, the Node.js runtime leaves
+/// `context.identity` undefined (aws-lambda-nodejs-runtime-interface-client `context-builder.ts`) and the
+/// Python runtime gives an identity whose two attributes are None (awslambdaric `lambda_context.py`).
+fn lambda_context(language: Language, identity_id: Option<&str>, pool_id: Option<&str>) -> Value {
+    let cognito = identity_id.is_some() || pool_id.is_some();
+    match language {
+        Language::NodeJs if !cognito => json!({}),
+        Language::NodeJs => json!({
+            "identity": { "cognitoIdentityId": identity_id, "cognitoIdentityPoolId": pool_id },
+        }),
+        Language::Python => json!({
+            "identity": { "cognito_identity_id": identity_id, "cognito_identity_pool_id": pool_id },
+        }),
+    }
+}
+
+/// What API Gateway sends for a SigV4-signed `POST /attach` of the stack's API (a REST API Lambda proxy event:
+/// https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html).
+fn api_gateway_invocation(language: Language, caller: Caller, smuggle: bool) -> Value {
     let authentication = match (caller.identity_id, caller.authenticated) {
         (None, _) => Value::Null,
         (Some(_), true) => json!("authenticated"),
@@ -215,8 +231,11 @@ fn api_gateway_invocation(caller: Caller, smuggle: bool) -> Value {
         "isBase64Encoded": false,
         "requestContext": {
             "accountId": "123456789012",
-            "apiId": "a1b2c3d4e5",
-            "stage": "prod",
+            "apiId": API_ID,
+            "stage": "v1",
+            "resourcePath": "/attach",
+            "httpMethod": "POST",
+            "path": "/v1/attach",
             "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
             "identity": {
                 "cognitoIdentityId": caller.identity_id,
@@ -239,8 +258,9 @@ fn api_gateway_invocation(caller: Caller, smuggle: bool) -> Value {
         }
         event["headers"]["x-identity-id"] = json!(VICTIM);
     }
-    // API Gateway invokes with its own credentials: no Cognito identity in the Lambda context.
-    json!({ "event": event, "context": { "identity": null } })
+    // API Gateway invokes with its own service principal (the stack's Lambda permission), not with the
+    // caller's credentials: no Cognito identity in the Lambda context.
+    json!({ "event": event, "context": lambda_context(language, None, None) })
 }
 
 /// What the harness reports for one process: module load plus a series of invocations.
@@ -293,6 +313,9 @@ fn harness_report(
     }
     if let Some(policies) = &env.policies {
         command.env("IOT_POLICY_NAMES", policies);
+    }
+    if let Some(api_id) = &env.api_id {
+        command.env("ATTACH_API_ID", api_id);
     }
     harness::run(command, file, &stub_root, invocations, label)
 }
@@ -479,6 +502,10 @@ fn a_caller_from_another_pool_is_refused() {
         let outcome = invoke_as(variant, STRANGER, false);
         let log = outcome.assert_refused();
         assert_eq!(log["identityId"], ME, "{outcome:?}");
+        assert_eq!(
+            log["reason"], "identity belongs to another identity pool",
+            "{outcome:?}"
+        );
     }
 }
 
@@ -504,34 +531,150 @@ fn api_gateway_refuses_unauthenticated_identities() {
         ..LEGITIMATE
     };
     for variant in VARIANTS.into_iter().filter(|variant| variant.api_gateway()) {
-        invoke_as(variant, guest, false).assert_refused();
+        let outcome = invoke_as(variant, guest, false);
+        let log = outcome.assert_refused();
+        assert_eq!(
+            log["reason"], "identity is not authenticated",
+            "{outcome:?}"
+        );
     }
 }
+
+/// A direct invoke of an API Gateway mode function: the caller wrote the whole event, `requestContext`
+/// included, and Lambda put the caller's own Cognito identity (if any) in the context.
+fn forged_direct_invoke(
+    variant: Variant,
+    claimed: Caller,
+    invoker: (Option<&str>, Option<&str>),
+) -> Value {
+    let mut forged = invocation(variant, claimed, false);
+    forged["context"] = lambda_context(variant.language, invoker.0, invoker.1);
+    forged
+}
+
+const DIRECT_INVOKE: &str = "direct invoke: the Lambda context carries a Cognito identity";
 
 #[test]
 fn api_gateway_refuses_a_direct_invoke_with_a_forged_request_context() {
     for variant in VARIANTS.into_iter().filter(|variant| variant.api_gateway()) {
         // The caller invokes the function itself, with its own Cognito credentials, and writes a
         // requestContext naming the victim.
-        let mut forged = invocation(
-            variant,
-            Caller {
-                identity_id: Some(VICTIM),
-                ..LEGITIMATE
-            },
-            false,
-        );
-        forged["context"] = match variant.language {
-            Language::NodeJs => {
-                json!({ "identity": { "cognitoIdentityId": ME, "cognitoIdentityPoolId": POOL_ID } })
-            }
-            Language::Python => json!({
-                "identity": { "cognito_identity_id": ME, "cognito_identity_pool_id": POOL_ID },
-            }),
+        let victim = Caller {
+            identity_id: Some(VICTIM),
+            ..LEGITIMATE
         };
+        let forged = forged_direct_invoke(variant, victim, (Some(ME), Some(POOL_ID)));
         let outcome = invoke(variant, &Env::default(), &forged);
         let log = outcome.assert_refused();
         assert_eq!(log["identityId"], ME, "{outcome:?}");
+        assert_eq!(log["reason"], DIRECT_INVOKE, "{outcome:?}");
+    }
+}
+
+#[test]
+fn api_gateway_refuses_every_invocation_with_a_cognito_identity_in_the_lambda_context() {
+    // API Gateway invokes with its own service principal, so a Cognito identity in the Lambda context
+    // means the caller invoked the function directly and wrote requestContext itself, the
+    // "authenticated" flag included: refused whatever the event says, even when it names the invoker.
+    let guest = "eu-west-1:33333333-eeee-4fff-8aaa-333333333333";
+    let claims_to_be_authenticated = Caller {
+        identity_id: Some(guest),
+        ..LEGITIMATE
+    };
+    for variant in VARIANTS.into_iter().filter(|variant| variant.api_gateway()) {
+        for (claimed, invoker, logged) in [
+            // Its own identity, exactly as API Gateway would have written it.
+            (LEGITIMATE, (Some(ME), Some(POOL_ID)), json!(ME)),
+            // A guest identity that claims to be authenticated.
+            (
+                claims_to_be_authenticated,
+                (Some(guest), Some(POOL_ID)),
+                json!(guest),
+            ),
+            // An identity of another pool naming one of this pool.
+            (LEGITIMATE, (Some(ME), Some(OTHER_POOL_ID)), json!(ME)),
+            // Half an identity is still one.
+            (LEGITIMATE, (None, Some(POOL_ID)), Value::Null),
+            (LEGITIMATE, (Some(ME), None), json!(ME)),
+        ] {
+            let forged = forged_direct_invoke(variant, claimed, invoker);
+            let outcome = invoke(variant, &Env::default(), &forged);
+            let log = outcome.assert_refused();
+            assert_eq!(log["reason"], DIRECT_INVOKE, "{outcome:?}");
+            assert_eq!(log["identityId"], logged, "{outcome:?}");
+        }
+    }
+}
+
+#[test]
+fn api_gateway_trusts_only_events_for_its_own_api_and_route() {
+    const NOT_OUR_ROUTE: &str = "requestContext is not from POST /attach of this API";
+    for variant in VARIANTS.into_iter().filter(|variant| variant.api_gateway()) {
+        let genuine = invocation(variant, LEGITIMATE, false);
+        let edits: [(&str, Value); 7] = [
+            ("apiId", json!(OTHER_API_ID)),
+            ("apiId", Value::Null),
+            ("apiId", json!("")),
+            ("resourcePath", json!("/other")),
+            ("resourcePath", Value::Null),
+            ("httpMethod", json!("GET")),
+            ("httpMethod", Value::Null),
+        ];
+        for (field, value) in edits {
+            let mut event = genuine.clone();
+            event["event"]["requestContext"][field] = value;
+            let outcome = invoke(variant, &Env::default(), &event);
+            let log = outcome.assert_refused();
+            assert_eq!(log["reason"], NOT_OUR_ROUTE, "{field}: {outcome:?}");
+            // Nothing in an event from elsewhere is trusted, not even for the log.
+            assert_eq!(log["identityId"], Value::Null, "{field}: {outcome:?}");
+        }
+        for request_context in [Value::Null, json!("requestContext"), json!([API_ID])] {
+            let mut event = genuine.clone();
+            event["event"]["requestContext"] = request_context;
+            let outcome = invoke(variant, &Env::default(), &event);
+            assert_eq!(
+                outcome.assert_refused()["reason"],
+                NOT_OUR_ROUTE,
+                "{outcome:?}"
+            );
+        }
+        // The route and API are checked as written, not as the event's own top-level copy says.
+        let mut event = genuine.clone();
+        event["event"]["requestContext"]["resourcePath"] = json!("/attach/");
+        event["event"]["resource"] = json!("/attach");
+        invoke(variant, &Env::default(), &event).assert_refused();
+
+        // The trust boundary README describes: without a Cognito identity in the Lambda context, an
+        // invoker that is allowed lambda:InvokeFunction (an IAM principal, not API Gateway) and writes
+        // this API's id and route into a hand-made event cannot be told apart from API Gateway.
+        // Nothing in the event is signed; the Lambda permission is what keeps such invokers out.
+        let victim = Caller {
+            identity_id: Some(VICTIM),
+            ..LEGITIMATE
+        };
+        let forged = forged_direct_invoke(variant, victim, (None, None));
+        let outcome = invoke(variant, &Env::default(), &forged);
+        let targets: Vec<&Value> = outcome.calls.iter().map(|call| &call["target"]).collect();
+        assert_eq!(targets, [VICTIM; 3], "{outcome:?}");
+    }
+}
+
+#[test]
+fn api_gateway_needs_its_api_id_and_direct_invoke_does_not() {
+    for api_id in [None, Some("  ".to_owned())] {
+        let env = Env {
+            api_id,
+            ..Env::default()
+        };
+        for variant in VARIANTS {
+            let outcome = invoke_legitimately(variant, &env);
+            if variant.api_gateway() {
+                outcome.assert_misconfigured();
+            } else {
+                outcome.assert_attached(ME, &POLICIES);
+            }
+        }
     }
 }
 

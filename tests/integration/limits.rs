@@ -367,3 +367,69 @@ fn parameters_are_capped_at_200() {
         assert_eq!(flagged, over, "{params}");
     }
 }
+
+/// Names built from `${AWS::StackName}` (IoT policy, identity pool) fit 128 characters under
+/// the longest stack name the spec deploys as: `<stack>-<env>` for `deploy-command --env`.
+#[test]
+fn derived_names_fit_under_every_deployed_stack_name() {
+    let named = |stack: usize, env: usize, pool: usize| {
+        let (s, e, p) = ("s".repeat(stack), "e".repeat(env), "p".repeat(pool));
+        format!(
+            "version: 1\nstack: {s}\ntopic_scopes:\n  own:\n    publish: [\"d/${{identity}}/t\"]\nroles:\n  member: {{ scopes: [own] }}\nidentity_pools:\n  {p}:\n    user_pools: [{{ user_pool_id: us-east-1_Abc, client_id: abc }}]\n    authenticated: member\nenvironments:\n  {e}: {{}}\n"
+        )
+    };
+    let length_errors = |spec: &str| {
+        let (_, d) = build(spec);
+        d.into_iter()
+            .filter(|d| d.code == "limit-name-length")
+            .collect::<Vec<_>>()
+    };
+    // 64 + 1 + 15 + 1 + 47 = 128: at the limit. One more character in the environment: over.
+    assert!(length_errors(&named(64, 15, 47)).is_empty());
+    let over = length_errors(&named(64, 16, 47));
+    assert_eq!(over.len(), 2, "{over:?}");
+    assert!(over.iter().all(|d| d.message.contains("is 129 characters")
+        && d.message.contains(&format!("--env {}`", "e".repeat(16)))
+        && d.pos.is_some_and(|p| p.line == 9 && p.col == 3)));
+    // The case: a 64-character stack, a 48-character environment and pool.
+    let worst = length_errors(&named(64, 48, 48));
+    assert!(
+        worst
+            .iter()
+            .any(|d| d.message.starts_with("IoT policy name")
+                && d.message.contains("162 characters")),
+        "{worst:?}"
+    );
+    assert!(
+        worst
+            .iter()
+            .any(|d| d.message.starts_with("identity pool name")),
+        "{worst:?}"
+    );
+}
+
+/// Derived names are unique: pool `app`'s second IoT policy (`<stack>-app-2`) and pool `app-2`'s
+/// first would collide at deploy; synth refuses the spec.
+#[test]
+fn derived_names_never_collide() {
+    let topics: Vec<String> = (0..30)
+        .map(|i| format!("devices/${{identity}}/topic-number-{i}/status"))
+        .collect();
+    let mut text = spec(&topics, &[]);
+    text.push_str("  app-2:\n    user_pools: [{ user_pool_id: us-east-1_Def, client_id: def }]\n    authenticated: member\n");
+    let (c, d) = build(&text);
+    assert!(
+        iot_policies(&c).len() >= 3,
+        "the test needs pool app split in three"
+    );
+    let collisions: Vec<&Diagnostic> = d
+        .iter()
+        .filter(|d| d.code == "limit-name-collision")
+        .collect();
+    assert_eq!(collisions.len(), 1, "{d:#?}");
+    assert!(collisions[0].message.starts_with("IoT policy name `${AWS::StackName}-app-2` of App2IotPolicy is also the name of AppIotPolicy2"), "{}", collisions[0].message);
+    assert_eq!(collisions[0].severity, Severity::Error);
+    // Without the second pool, nothing collides.
+    let (_, d) = build(&spec(&topics, &[]));
+    assert!(!codes(&d).contains(&"limit-name-collision"));
+}

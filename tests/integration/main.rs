@@ -6,18 +6,23 @@
 
 mod ci_recipe;
 mod cli;
+mod client;
 mod deploy_command;
 mod detach_runtime;
 mod diff;
 mod environments;
+mod explain;
 mod fuzz_smoke;
 mod golden;
 mod harness;
+mod imports;
 mod lambda_runtime;
 mod limits;
 mod props;
 mod readme;
 mod resource_schemas;
+mod rule_findings;
 mod sarif;
 mod simulate;
 mod support;
+mod suppressions;

@@ -68,6 +68,25 @@ impl Scratch {
         self.file(&format!("stacks/{name}"), text)
     }
 
+    /// A scratch directory holding the three stacks the README's examples use.
+    pub(crate) fn with_readme_stacks() -> Scratch {
+        [
+            "fleet.yaml",
+            "guide-authenticated.yaml",
+            "guide-unauthenticated.yaml",
+        ]
+        .into_iter()
+        .fold(Scratch::new(), Scratch::bundled)
+    }
+
+    /// The fleet stack beside a spec with dangling references: a run that must write nothing.
+    pub(crate) fn with_one_bad_spec() -> Scratch {
+        let bad = fs::read(repo().join("tests/fixtures/bad/dangling-refs.yaml")).expect("fixture");
+        Scratch::new()
+            .bundled("fleet.yaml")
+            .file("stacks/zz-bad.yaml", bad)
+    }
+
     pub(crate) fn run(&self, args: &[&str]) -> Ran {
         synth(self.path(), args, &[])
     }
