@@ -154,8 +154,10 @@ fn out_help(cli: &Cli, e: &io::Error) -> String {
         io::ErrorKind::NotADirectory | io::ErrorKind::AlreadyExists => format!(
             "{out} must be a directory (or not exist yet): move the file away, or write elsewhere with `--out DIR`"
         ),
+        // create_dir_all makes every missing parent, so "not found" means a dangling symbolic
+        // link on the way, or a file system that refuses new entries (/proc, /sys).
         io::ErrorKind::NotFound => format!(
-            "{out} (or a directory above it) is a symbolic link to nothing: fix the link, or write elsewhere with `--out DIR`"
+            "{out} cannot be created: a directory above it is a symbolic link to nothing, or a file system that takes no new entries; fix the link, or write elsewhere with `--out DIR`"
         ),
         io::ErrorKind::StorageFull => {
             format!("free some space for {out}, or write elsewhere with `--out DIR`")

@@ -42,7 +42,7 @@ pub fn run(
         ClientLang::Typescript => (typescript::generate(&m), format!("{}.ts", m.stack)),
     };
     let Some(dir) = &args.out else {
-        let _ = stdout.write_all(text.as_bytes());
+        super::print(stdout, &text, "the client")?;
         return Ok(Exit::Ok);
     };
     let path = cwd.join(dir).join(&name);

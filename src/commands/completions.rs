@@ -13,6 +13,10 @@ use crate::error::{Error, Exit};
 /// Runs `synth completions`: the script on stdout.
 pub fn run(args: &CompletionsArgs, stdout: &mut dyn Write) -> Result<Exit, Error> {
     let mut command = Cli::command();
-    clap_complete::generate(args.shell, &mut command, "synth", stdout);
+    // clap_complete panics when its writer fails (`synth completions bash | head`), so the
+    // script is generated in memory and printed here, where a closed pipe is an error.
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut command, "synth", &mut script);
+    super::print(stdout, &String::from_utf8_lossy(&script), "the completions")?;
     Ok(Exit::Ok)
 }

@@ -45,7 +45,7 @@ pub fn run(
     stderr: &mut dyn Write,
 ) -> Result<Exit, Error> {
     let found = command(args, cwd)?;
-    let _ = stdout.write_all(found.command.as_bytes());
+    super::print(stdout, &found.command, "the command")?;
     for n in &found.notes {
         let _ = writeln!(stderr, "synth deploy-command: note: {n}");
     }

@@ -41,7 +41,7 @@ pub fn run(args: &DiffArgs, cwd: &Path, io: &mut Streams<'_>) -> Result<Exit, Er
             t
         }
     };
-    let _ = stdout.write_all(text.as_bytes());
+    super::print(stdout, &text, "the diff")?;
     match failure(&report, args.fail_on) {
         Some(why) => {
             let _ = writeln!(stderr, "synth diff: {why}");

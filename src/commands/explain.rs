@@ -104,6 +104,6 @@ pub fn run_on(
         ExplainFormat::Json => render_json(&report),
         ExplainFormat::Markdown => render_markdown(&report),
     };
-    let _ = stdout.write_all(text.as_bytes());
+    super::print(stdout, &text, "the explanation")?;
     Ok(report.exit_code())
 }

@@ -50,6 +50,15 @@ pub struct Streams<'a> {
     pub err_paint: Paint,
 }
 
+/// Prints a command's result on stdout. A failed write (a full disk, `| head` closing early) is
+/// an error: a PR check that redirects the report must not pass with half of it.
+pub(crate) fn print(stdout: &mut dyn Write, text: &str, what: &str) -> Result<(), Error> {
+    stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(|e| Error::io("stdout", format!("cannot print {what}"), &e))
+}
+
 /// Runs what the command line asks, relative to `cwd`.
 pub fn run(cli: &Cli, cwd: &Path, io: &mut Streams<'_>) -> Result<Exit, Error> {
     match &cli.command {

@@ -20,7 +20,7 @@ pub fn run(args: &RulesArgs, stdout: &mut dyn Write) -> Result<Exit, Error> {
         None => list(),
         Some(id) => explain(find(id)?),
     };
-    let _ = stdout.write_all(text.as_bytes());
+    super::print(stdout, &text, "the rules")?;
     Ok(Exit::Ok)
 }
 

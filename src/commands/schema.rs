@@ -10,8 +10,6 @@ use crate::spec::SCHEMA_TEXT;
 
 /// Runs `synth schema`: the schema on stdout, byte for byte.
 pub fn run(stdout: &mut dyn Write) -> Result<Exit, Error> {
-    stdout
-        .write_all(SCHEMA_TEXT.as_bytes())
-        .map_err(|e| Error::io("stdout", "cannot print the schema", &e))?;
+    super::print(stdout, SCHEMA_TEXT, "the schema")?;
     Ok(Exit::Ok)
 }

@@ -122,7 +122,7 @@ fn an_output_directory_that_cannot_be_created_is_exit_2() {
         assert_eq!(ran.code, 2, "{ran:?}");
         assert_eq!(
             ran.stderr,
-            "linked: error[io]: cannot create the output directory: a symbolic link to a directory that does not exist\n  = help: linked (or a directory above it) is a symbolic link to nothing: fix the link, or write elsewhere with `--out DIR`\n"
+            "linked: error[io]: cannot create the output directory: a symbolic link to a directory that does not exist\n  = help: linked cannot be created: a directory above it is a symbolic link to nothing, or a file system that takes no new entries; fix the link, or write elsewhere with `--out DIR`\n"
         );
     }
     // --check writes nothing, so it never creates the directory: out/ is reported missing.

@@ -671,3 +671,32 @@ fn set_mode(path: &Path, mode: u32) {
 
 #[cfg(not(unix))]
 fn set_mode(_: &Path, _: u32) {}
+
+/// `synth completions bash | head -1` and the like: a reader that closes early must get a
+/// failing exit and a sentence, never a panic (clap_complete panics on a failed write).
+#[test]
+fn a_closed_stdout_is_an_error_not_a_panic() {
+    let scratch = Scratch::new().bundled("fleet.yaml");
+    assert_eq!(scratch.run(&[]).code, 0);
+    for args in [
+        &["completions", "bash"][..],
+        &["schema"],
+        &["rules"],
+        &["rules", "CIP-POOL-001"],
+        &["deploy-command", "fleet"],
+        &["diff", "--base-dir", "out"],
+    ] {
+        let (reader, writer) = std::io::pipe().expect("a pipe");
+        drop(reader);
+        let out = Command::new(env!("CARGO_BIN_EXE_synth"))
+            .args(args)
+            .current_dir(scratch.path())
+            .stdout(writer)
+            .output()
+            .expect("runs synth");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_ne!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(stderr.contains("cannot print"), "{args:?}: {stderr}");
+    }
+}
