@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""Is the CDK peer of benches/peers.sh doing the same work as synth? Compares synth's template
-for one stack with the one CDK's app.js writes for it.
+"""Is a peer of benches/peers.sh doing the same work as synth? Compares synth's template for one
+stack with the one a peer writes for it (CDK's app.js, troposphere's app.py).
 
-  benches/peers/compare.py SYNTH.template.json CDK.template.json
+  benches/peers/compare.py SYNTH.template.json PEER.template.json [--peer NAME]
+
+NAME labels the peer's side of the report (default: cdk).
 
 SYNTH is JSON (`synth --template-format json`): Python's standard library reads no YAML.
 Both templates are normalised first, only where CloudFormation reads the two forms alike, and
@@ -11,7 +13,7 @@ each normalisation is counted in the report:
   - DependsOn entries that the resource already implies by a Ref or Fn::GetAtt
   - DeletionPolicy / UpdateReplacePolicy "Delete" (CloudFormation's default)
   - CDK's own aws:cdk:* metadata keys
-Logical ids are compared as they are (app.js gives CDK's resources synth's ids). Prints the
+Logical ids are compared as they are (both peers give their resources synth's ids). Prints the
 resource types of both, then every remaining difference; exits 1 if there is any.
 """
 import collections
@@ -104,7 +106,7 @@ def normalise_template(template, counts):
 
 
 def differences(a, b, where=""):
-    """Yields (path, synth's value, CDK's value) for each leaf that differs."""
+    """Yields (path, synth's value, the peer's value) for each leaf that differs."""
     if isinstance(a, dict) and isinstance(b, dict):
         for key in sorted(set(a) | set(b)):
             here = f"{where}.{key}" if where else key
@@ -127,26 +129,30 @@ def short(value, limit=160):
 
 
 def main():
-    if len(sys.argv) != 3 or not all(p.endswith(".json") for p in sys.argv[1:]):
+    args = sys.argv[1:]
+    name = "cdk"
+    if len(args) == 4 and args[2] == "--peer":
+        name, args = args[3], args[:2]
+    if len(args) != 2 or not all(p.endswith(".json") for p in args):
         print(__doc__.strip(), file=sys.stderr)
         return 2
-    with open(sys.argv[1]) as f:
+    with open(args[0]) as f:
         synth = json.load(f)
-    with open(sys.argv[2]) as f:
-        cdk = json.load(f)
+    with open(args[1]) as f:
+        peer = json.load(f)
 
-    types = [collections.Counter(r["Type"] for r in t.get("Resources", {}).values()) for t in (synth, cdk)]
-    print(f"resource types: synth {sum(types[0].values())}, cdk {sum(types[1].values())}", end="")
+    types = [collections.Counter(r["Type"] for r in t.get("Resources", {}).values()) for t in (synth, peer)]
+    print(f"resource types: synth {sum(types[0].values())}, {name} {sum(types[1].values())}", end="")
     if types[0] == types[1]:
         print(" - same multiset")
     else:
         print(" - DIFFERENT")
         for kind in sorted(set(types[0]) | set(types[1])):
             if types[0][kind] != types[1][kind]:
-                print(f"  {kind}: synth {types[0][kind]}, cdk {types[1][kind]}")
+                print(f"  {kind}: synth {types[0][kind]}, {name} {types[1][kind]}")
 
     counts = [collections.Counter(), collections.Counter()]
-    found = list(differences(normalise_template(synth, counts[0]), normalise_template(cdk, counts[1])))
+    found = list(differences(normalise_template(synth, counts[0]), normalise_template(peer, counts[1])))
     policies = sum(1 for path, _, _ in found if "PolicyDocument" in path)
     print(f"policy documents: {'same' if policies == 0 else f'{policies} differences'}")
     print(f"other differences: {len(found) - policies}")
@@ -154,8 +160,8 @@ def main():
         if isinstance(a, str) and isinstance(b, str):  # e.g. the Lambda code: show where they part
             at = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
             path, a, b = f"{path} (from character {at})", a[max(0, at - 40):], b[max(0, at - 40):]
-        print(f"  {path}\n    synth: {short(a)}\n    cdk:   {short(b)}")
-    print("normalised away (synth / cdk):")
+        print(f"  {path}\n    synth: {short(a)}\n    {name + ':':<7}{short(b)}")
+    print(f"normalised away (synth / {name}):")
     for what in sorted(set(counts[0]) | set(counts[1])):
         if counts[0][what] or counts[1][what]:
             print(f"  {what}: {counts[0][what]} / {counts[1][what]}")
