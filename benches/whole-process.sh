@@ -9,6 +9,12 @@
 #   new      `synth` writing an out/ that does not exist yet, as on a fresh clone: each run
 #            gets its own new `--out` directory, and these runs come first, before the
 #            benchmark has deleted anything (median of 9 after 2 warm-up runs)
+#   cp       `cp -r` of the finished out/ into a directory that does not exist yet, measured
+#            as `new` is and in turn with it (run r of synth, then run r of cp): the file
+#            system's price for the same tree, the floor `new` is judged against (new/cp)
+#   compile  `synth --check` with no out/ at all: every spec read, compiled, checked and
+#            printed, and nothing read back or written (it exits 1: every file is missing);
+#            the CPU half of `new`
 #   write    `synth` with out/ removed just before each run (regenerating from scratch)
 #   floor    for N >= 100: the same files created by a bare Python loop (open, write, close;
 #            no synth), also right after removing them: what the file system alone costs
@@ -21,15 +27,15 @@
 # 700 ms depending on what was deleted in the last minute; `floor` shows that without synth.
 # Wall time is the median of at least 5 runs (hyperfine when installed, else a bash loop);
 # peak memory is the maximum resident set size of one run (/usr/bin/time, else python3's
-# getrusage). Prints a Markdown table, the machine, each issue-6 target met or missed, a
-# linearity check, and a digest of each out/ (compare it before and after an optimisation:
+# getrusage). Prints a Markdown table, the machine, each target met or missed (issue 6; issue
+# 15: new <= 1.5 x cp and check <= 0.3 s at N = 1,000), a linearity check, and a digest of each out/ (compare it before and after an optimisation:
 # output must stay byte-identical). TMPDIR picks the filesystem the write figures measure
 # (TMPDIR=/dev/shm takes the disk out of them). For humans: CI does not run it.
 set -euo pipefail
 shopt -s inherit_errexit
 
 script=whole-process.sh
-help_lines=2,27
+help_lines=2,34
 # shellcheck source=benches/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 build_ms=""
@@ -39,6 +45,8 @@ parse_args "$@"
 target_one_ms=10
 target_thousand_ms=300
 target_thousand_mib=50
+# Issue 15: a new out/ of 1,000 stacks within 1.5 times `cp -r` of the same tree.
+target_cp_ratio=1.5
 
 if [[ -z "$bin" ]]; then
     echo "== cargo build --release --locked --bin synth" >&2
@@ -65,13 +73,17 @@ fi
 
 
 # Median wall time in ms (three decimals) of the command in "$@", run in the current directory;
-# with PREPARE set, that shell command runs before each run, untimed.
+# with PREPARE set, that shell command runs before each run, untimed; with IGNORE_FAILURE set,
+# a run may exit non-zero (the bash loop never checks).
 median_ms() {
     local prepare=${PREPARE:-}
     if $have_hyperfine; then
         local csv="$work/hyperfine.csv" args=(--style none --warmup 2 --min-runs 5 --max-runs 50)
         if [[ -n "$prepare" ]]; then
             args+=(--prepare "$prepare")
+        fi
+        if [[ -n "${IGNORE_FAILURE:-}" ]]; then
+            args+=(--ignore-failure)
         fi
         # hyperfine's warnings (outliers, a slow first run) go to a log, shown only on failure.
         if ! hyperfine "${args[@]}" --export-csv "$csv" -N "$*" >/dev/null 2>"$work/hyperfine.log"; then
@@ -146,21 +158,34 @@ PY
 
 # Median wall time in ms of `synth --out <new directory>` over 9 runs after 2 warm-up runs,
 # each into a directory that has never existed; they stay until the end (deleting them would
-# slow the next runs' file creation, see the top). Leaves the first in out-new-1.
+# slow the next runs' file creation, see the top). Leaves the first in out-new-1. In turn with
+# each, `cp -r out-new-1 cp-new-<r>` (from the second run on, when out-new-1 is finished),
+# timed the same way: prints "<synth ms> <cp ms>".
 fresh_ms() {
-    local r t0 samples=()
+    local r t0 samples=() copies=()
     sync # no writeback of earlier runs' files during these
-    for ((r = 1; r <= 11; r++)); do
-        t0=${EPOCHREALTIME/./}
-        "$bin" --out "out-new-$r" >/dev/null 2>&1
-        if ((r > 2)); then
-            samples+=($((${EPOCHREALTIME/./} - t0)))
+    for ((r = 1; r <= 12; r++)); do
+        if ((r <= 11)); then
+            t0=${EPOCHREALTIME/./}
+            "$bin" --out "out-new-$r" >/dev/null 2>&1
+            if ((r > 2)); then
+                samples+=($((${EPOCHREALTIME/./} - t0)))
+            fi
+        fi
+        if ((r >= 2)); then
+            t0=${EPOCHREALTIME/./}
+            cp -r out-new-1 "cp-new-$r"
+            if ((r > 3)); then
+                copies+=($((${EPOCHREALTIME/./} - t0)))
+            fi
         fi
     done
-    printf '%s\n' "${samples[@]}" | sort -n | awk '{ a[NR] = $1 } END { printf "%.3f", a[5] / 1e3 }'
+    printf '%s %s\n' \
+        "$(printf '%s\n' "${samples[@]}" | sort -n | awk '{ a[NR] = $1 } END { printf "%.3f", a[5] / 1e3 }')" \
+        "$(printf '%s\n' "${copies[@]}" | sort -n | awk '{ a[NR] = $1 } END { printf "%.3f", a[5] / 1e3 }')"
 }
 
-declare -A new_ms write_ms rewrite_ms check_ms floor_ms write_mib check_mib sums
+declare -A new_ms cp_ms compile_ms write_ms rewrite_ms check_ms floor_ms write_mib check_mib sums
 identical=true
 # Phase 1: every figure that must come before anything is deleted.
 for n in $sizes; do
@@ -169,7 +194,7 @@ done
 for n in $sizes; do
     cd "$work/n$n"
     echo "== N = $n, new out/" >&2
-    new_ms[$n]=$(fresh_ms)
+    read -r new_ms[$n] cp_ms[$n] < <(fresh_ms)
     # Byte-identical output: every run wrote the same bytes.
     for ((r = 2; r <= 11; r++)); do
         if ! diff -r out-new-1 "out-new-$r" >/dev/null; then
@@ -186,7 +211,9 @@ for n in $sizes; do
     dir="$work/n$n"
     cd "$dir"
     echo "== N = $n" >&2
-    rm -rf out-new-*
+    rm -rf out-new-* cp-new-*
+    # The CPU half: no out/ to read or write (exit 1, every file missing).
+    compile_ms[$n]=$(IGNORE_FAILURE=1 median_ms "$bin" --check --out "$dir/none")
     rewrite_ms[$n]=$(median_ms "$bin")
     check_ms[$n]=$(median_ms "$bin" --check)
     write_ms[$n]=$(PREPARE="rm -rf $dir/out" median_ms "$bin")
@@ -207,15 +234,16 @@ fi
 echo "File system of the work directory: $(df -T "$work" | awk 'NR == 2 { print $2 }')."
 echo "Timing: $($have_hyperfine && hyperfine --version || echo 'bash loop'), median; memory: ${time_cmd:-python3 getrusage}, max RSS."
 echo
-echo "| N | new ms | write ms | floor ms | rewrite ms | check ms | peak MiB write / check | new ms per stack | check ms per stack | out/ digest |"
-echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+echo "| N | new ms | cp ms | new / cp | compile ms | write ms | floor ms | rewrite ms | check ms | peak MiB write / check | new ms per stack | check ms per stack | out/ digest |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
 for n in $sizes; do
-    awk -v n="$n" -v nw="${new_ms[$n]}" -v w="${write_ms[$n]}" -v f="${floor_ms[$n]:-}" \
+    awk -v n="$n" -v nw="${new_ms[$n]}" -v cp="${cp_ms[$n]}" -v co="${compile_ms[$n]}" \
+        -v w="${write_ms[$n]}" -v f="${floor_ms[$n]:-}" \
         -v r="${rewrite_ms[$n]}" -v c="${check_ms[$n]}" -v wm="${write_mib[$n]}" \
         -v cm="${check_mib[$n]}" -v s="${sums[$n]}" 'BEGIN {
         fl = f == "" ? "-" : sprintf("%.1f", f)
-        printf "| %d | %.1f | %.1f | %s | %.1f | %.1f | %.1f / %.1f | %.3f | %.3f | `%s` |\n",
-            n, nw, w, fl, r, c, wm, cm, nw / n, c / n, s }'
+        printf "| %d | %.1f | %.1f | %.2f | %.1f | %.1f | %s | %.1f | %.1f | %.1f / %.1f | %.3f | %.3f | `%s` |\n",
+            n, nw, cp, nw / cp, co, w, fl, r, c, wm, cm, nw / n, c / n, s }'
 done
 echo
 
@@ -224,6 +252,9 @@ if [[ -n "${new_ms[1]:-}" ]]; then
 fi
 if [[ -n "${new_ms[1000]:-}" ]]; then
     echo "- 1,000 stacks, synth writing a new out/: ${new_ms[1000]} ms (target <= $target_thousand_ms ms): $(verdict "${new_ms[1000]}" "$target_thousand_ms")"
+    cp_limit=$(awk -v c="${cp_ms[1000]}" -v r="$target_cp_ratio" 'BEGIN { printf "%.3f", c * r }')
+    echo "- 1,000 stacks, synth writing a new out/ against cp -r of the same tree: ${new_ms[1000]} ms / ${cp_ms[1000]} ms = $(awk -v a="${new_ms[1000]}" -v b="${cp_ms[1000]}" 'BEGIN { printf "%.2f", a / b }') (target <= $target_cp_ratio): $(verdict "${new_ms[1000]}" "$cp_limit")"
+    echo "  - where the time goes: compiling alone, nothing read back or written (synth --check, no out/), takes ${compile_ms[1000]} ms = $(awk -v a="${compile_ms[1000]}" -v b="${cp_ms[1000]}" 'BEGIN { printf "%.2f", a / b }') × cp; writing the files adds $(awk -v a="${new_ms[1000]}" -v b="${compile_ms[1000]}" 'BEGIN { printf "%.1f", a - b }') ms to that; cp -r writes the same files in ${cp_ms[1000]} ms"
     echo "- 1,000 stacks, synth right after rm -rf out/: ${write_ms[1000]} ms (target <= $target_thousand_ms ms): $(verdict "${write_ms[1000]}" "$target_thousand_ms"); the same 1,000 creates without synth: ${floor_ms[1000]} ms"
     echo "- 1,000 stacks, synth --check: ${check_ms[1000]} ms (target <= $target_thousand_ms ms): $(verdict "${check_ms[1000]}" "$target_thousand_ms")"
     echo "- 1,000 stacks, peak memory: ${write_mib[1000]} MiB write, ${check_mib[1000]} MiB check (target <= $target_thousand_mib MiB): $(verdict "${write_mib[1000]}" "$target_thousand_mib") / $(verdict "${check_mib[1000]}" "$target_thousand_mib")"
