@@ -15,6 +15,8 @@
 #   compile  `synth --check` with no out/ at all: every spec read, compiled, checked and
 #            printed, and nothing read back or written (it exits 1: every file is missing);
 #            the CPU half of `new`
+#   CPU      for new, cp (the same runs) and compile (5 more): user + system time, mean, from
+#            bash's `times` between runs: steadier than wall time when other jobs share the cores
 #   write    `synth` with out/ removed just before each run (regenerating from scratch)
 #   floor    for N >= 100: the same files created by a bare Python loop (open, write, close;
 #            no synth), also right after removing them: what the file system alone costs
@@ -28,14 +30,14 @@
 # Wall time is the median of at least 5 runs (hyperfine when installed, else a bash loop);
 # peak memory is the maximum resident set size of one run (/usr/bin/time, else python3's
 # getrusage). Prints a Markdown table, the machine, each target met or missed (issue 6; issue
-# 15: new <= 1.5 x cp and check <= 0.3 s at N = 1,000), a linearity check, and a digest of each out/ (compare it before and after an optimisation:
-# output must stay byte-identical). TMPDIR picks the filesystem the write figures measure
+# 15: new <= 1.5 x cp and check <= 0.3 s at N = 1,000), a linearity check, and a digest of
+# each out/ (compare it before and after an optimisation: output must stay byte-identical). TMPDIR picks the filesystem the write figures measure
 # (TMPDIR=/dev/shm takes the disk out of them). For humans: CI does not run it.
 set -euo pipefail
 shopt -s inherit_errexit
 
 script=whole-process.sh
-help_lines=2,34
+help_lines=2,36
 # shellcheck source=benches/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 build_ms=""
@@ -166,26 +168,59 @@ fresh_ms() {
     sync # no writeback of earlier runs' files during these
     for ((r = 1; r <= 12; r++)); do
         if ((r <= 11)); then
+            times >"$work/cpu-new-$r.a"
             t0=${EPOCHREALTIME/./}
             "$bin" --out "out-new-$r" >/dev/null 2>&1
             if ((r > 2)); then
                 samples+=($((${EPOCHREALTIME/./} - t0)))
             fi
+            times >"$work/cpu-new-$r.b"
         fi
         if ((r >= 2)); then
+            times >"$work/cpu-cp-$r.a"
             t0=${EPOCHREALTIME/./}
             cp -r out-new-1 "cp-new-$r"
             if ((r > 3)); then
                 copies+=($((${EPOCHREALTIME/./} - t0)))
             fi
+            times >"$work/cpu-cp-$r.b"
         fi
     done
-    printf '%s %s\n' \
+    printf '%s %s %s %s\n' \
         "$(printf '%s\n' "${samples[@]}" | sort -n | awk '{ a[NR] = $1 } END { printf "%.3f", a[5] / 1e3 }')" \
-        "$(printf '%s\n' "${copies[@]}" | sort -n | awk '{ a[NR] = $1 } END { printf "%.3f", a[5] / 1e3 }')"
+        "$(printf '%s\n' "${copies[@]}" | sort -n | awk '{ a[NR] = $1 } END { printf "%.3f", a[5] / 1e3 }')" \
+        "$(cpu_between new 3 11)" "$(cpu_between cp 4 12)"
 }
 
-declare -A new_ms cp_ms compile_ms write_ms rewrite_ms check_ms floor_ms write_mib check_mib sums
+# CPU time (user + system) that this shell's children took, from the output of `times` (its
+# second line) in file $1, in ms.
+children_cpu() {
+    awk 'NR == 2 { split($1, u, /[ms]/); split($2, s, /[ms]/)
+        printf "%.3f", (u[1] * 60 + u[2] + s[1] * 60 + s[2]) * 1000 }' "$1"
+}
+
+# Mean CPU ms of runs $2..$3 of kind $1, between their `times` snapshots (cpu-<kind>-<r>.a/.b).
+cpu_between() {
+    local r sum=0
+    for ((r = $2; r <= $3; r++)); do
+        sum=$(awk -v s="$sum" -v a="$(children_cpu "$work/cpu-$1-$r.a")" \
+            -v b="$(children_cpu "$work/cpu-$1-$r.b")" 'BEGIN { printf "%.3f", s + b - a }')
+    done
+    awk -v s="$sum" -v n=$(($3 - $2 + 1)) 'BEGIN { printf "%.1f", s / n }'
+}
+
+# Mean CPU ms (user + system) of 5 runs of "$@" after 1 warm-up, exit status ignored.
+cpu_ms() {
+    local r
+    for ((r = 0; r <= 5; r++)); do
+        times >"$work/cpu-run-$r.a"
+        "$@" >/dev/null 2>&1 || true
+        times >"$work/cpu-run-$r.b"
+    done
+    cpu_between run 1 5
+}
+
+declare -A new_ms cp_ms compile_ms new_cpu cp_cpu compile_cpu write_ms rewrite_ms check_ms floor_ms write_mib check_mib sums
 identical=true
 # Phase 1: every figure that must come before anything is deleted.
 for n in $sizes; do
@@ -194,7 +229,7 @@ done
 for n in $sizes; do
     cd "$work/n$n"
     echo "== N = $n, new out/" >&2
-    read -r new_ms[$n] cp_ms[$n] < <(fresh_ms)
+    read -r new_ms[$n] cp_ms[$n] new_cpu[$n] cp_cpu[$n] < <(fresh_ms)
     # Byte-identical output: every run wrote the same bytes.
     for ((r = 2; r <= 11; r++)); do
         if ! diff -r out-new-1 "out-new-$r" >/dev/null; then
@@ -214,6 +249,7 @@ for n in $sizes; do
     rm -rf out-new-* cp-new-*
     # The CPU half: no out/ to read or write (exit 1, every file missing).
     compile_ms[$n]=$(IGNORE_FAILURE=1 median_ms "$bin" --check --out "$dir/none")
+    compile_cpu[$n]=$(cpu_ms "$bin" --check --out "$dir/none")
     rewrite_ms[$n]=$(median_ms "$bin")
     check_ms[$n]=$(median_ms "$bin" --check)
     write_ms[$n]=$(PREPARE="rm -rf $dir/out" median_ms "$bin")
@@ -234,16 +270,17 @@ fi
 echo "File system of the work directory: $(df -T "$work" | awk 'NR == 2 { print $2 }')."
 echo "Timing: $($have_hyperfine && hyperfine --version || echo 'bash loop'), median; memory: ${time_cmd:-python3 getrusage}, max RSS."
 echo
-echo "| N | new ms | cp ms | new / cp | compile ms | write ms | floor ms | rewrite ms | check ms | peak MiB write / check | new ms per stack | check ms per stack | out/ digest |"
-echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+echo "| N | new ms | cp ms | new / cp | compile ms | CPU ms new / cp / compile | write ms | floor ms | rewrite ms | check ms | peak MiB write / check | new ms per stack | check ms per stack | out/ digest |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
 for n in $sizes; do
     awk -v n="$n" -v nw="${new_ms[$n]}" -v cp="${cp_ms[$n]}" -v co="${compile_ms[$n]}" \
+        -v cpu="${new_cpu[$n]} / ${cp_cpu[$n]} / ${compile_cpu[$n]}" \
         -v w="${write_ms[$n]}" -v f="${floor_ms[$n]:-}" \
         -v r="${rewrite_ms[$n]}" -v c="${check_ms[$n]}" -v wm="${write_mib[$n]}" \
         -v cm="${check_mib[$n]}" -v s="${sums[$n]}" 'BEGIN {
         fl = f == "" ? "-" : sprintf("%.1f", f)
-        printf "| %d | %.1f | %.1f | %.2f | %.1f | %.1f | %s | %.1f | %.1f | %.1f / %.1f | %.3f | %.3f | `%s` |\n",
-            n, nw, cp, nw / cp, co, w, fl, r, c, wm, cm, nw / n, c / n, s }'
+        printf "| %d | %.1f | %.1f | %.2f | %.1f | %s | %.1f | %s | %.1f | %.1f | %.1f / %.1f | %.3f | %.3f | `%s` |\n",
+            n, nw, cp, nw / cp, co, cpu, w, fl, r, c, wm, cm, nw / n, c / n, s }'
 done
 echo
 
@@ -254,7 +291,7 @@ if [[ -n "${new_ms[1000]:-}" ]]; then
     echo "- 1,000 stacks, synth writing a new out/: ${new_ms[1000]} ms (target <= $target_thousand_ms ms): $(verdict "${new_ms[1000]}" "$target_thousand_ms")"
     cp_limit=$(awk -v c="${cp_ms[1000]}" -v r="$target_cp_ratio" 'BEGIN { printf "%.3f", c * r }')
     echo "- 1,000 stacks, synth writing a new out/ against cp -r of the same tree: ${new_ms[1000]} ms / ${cp_ms[1000]} ms = $(awk -v a="${new_ms[1000]}" -v b="${cp_ms[1000]}" 'BEGIN { printf "%.2f", a / b }') (target <= $target_cp_ratio): $(verdict "${new_ms[1000]}" "$cp_limit")"
-    echo "  - where the time goes: compiling alone, nothing read back or written (synth --check, no out/), takes ${compile_ms[1000]} ms = $(awk -v a="${compile_ms[1000]}" -v b="${cp_ms[1000]}" 'BEGIN { printf "%.2f", a / b }') × cp; writing the files adds $(awk -v a="${new_ms[1000]}" -v b="${compile_ms[1000]}" 'BEGIN { printf "%.1f", a - b }') ms to that; cp -r writes the same files in ${cp_ms[1000]} ms"
+    echo "  - where the time goes (CPU time, user + system, mean: steadier than wall time on a busy machine): synth writing a new out/ ${new_cpu[1000]} ms, of which compiling alone (synth --check with no out/: nothing read back or written) ${compile_cpu[1000]} ms and writing the files $(awk -v a="${new_cpu[1000]}" -v b="${compile_cpu[1000]}" 'BEGIN { printf "%.1f", a - b }') ms; cp -r of the same files ${cp_cpu[1000]} ms; compiling alone is $(awk -v a="${compile_cpu[1000]}" -v b="${cp_cpu[1000]}" 'BEGIN { printf "%.1f", a / b }') × cp"
     echo "- 1,000 stacks, synth right after rm -rf out/: ${write_ms[1000]} ms (target <= $target_thousand_ms ms): $(verdict "${write_ms[1000]}" "$target_thousand_ms"); the same 1,000 creates without synth: ${floor_ms[1000]} ms"
     echo "- 1,000 stacks, synth --check: ${check_ms[1000]} ms (target <= $target_thousand_ms ms): $(verdict "${check_ms[1000]}" "$target_thousand_ms")"
     echo "- 1,000 stacks, peak memory: ${write_mib[1000]} MiB write, ${check_mib[1000]} MiB check (target <= $target_thousand_mib MiB): $(verdict "${write_mib[1000]}" "$target_thousand_mib") / $(verdict "${check_mib[1000]}" "$target_thousand_mib")"
