@@ -31,8 +31,9 @@
 # peak memory is the maximum resident set size of one run (/usr/bin/time, else python3's
 # getrusage). Prints a Markdown table, the machine, each target met or missed (issue 6; issue
 # 15: new <= 1.5 x cp and check <= 0.3 s at N = 1,000), a linearity check, and a digest of
-# each out/ (compare it before and after an optimisation: output must stay byte-identical). TMPDIR picks the filesystem the write figures measure
-# (TMPDIR=/dev/shm takes the disk out of them). For humans: CI does not run it.
+# each out/ (compare it before and after an optimisation: output must stay byte-identical).
+# TMPDIR picks the filesystem the write figures measure (TMPDIR=/dev/shm takes the disk out of
+# them). For humans: CI does not run it.
 set -euo pipefail
 shopt -s inherit_errexit
 
