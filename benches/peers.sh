@@ -36,7 +36,7 @@ set -euo pipefail
 shopt -s inherit_errexit
 
 script=peers.sh
-help_lines=2,37
+help_lines=2,34
 # shellcheck source=benches/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 peer="$root/benches/peers/cdk"
