@@ -5,7 +5,7 @@
 //! broadening or narrowing; resources added, removed, replaced (with what a replacement breaks
 //! here) and modified; trust policy changes leaf by leaf.
 //!
-//! Parts: [`base`] reads both sides, [`compare`] diffs one stack (its grants in `grants`, its
+//! Parts: [`base`] reads both sides (parsing only the templates whose bytes differ), [`compare`] diffs one stack (its grants in `grants`, its
 //! role mappings in `mappings`, its resources in `resources`), [`mqtt`] reads policy resources back as MQTT grants, [`model`] is
 //! the report, [`render`] prints text and Markdown.
 //!
@@ -66,20 +66,3 @@ pub mod model;
 pub mod mqtt;
 pub mod render;
 mod resources;
-
-use std::collections::BTreeMap;
-
-use base::Side;
-use compare::Template;
-
-/// Both sides by stack name: `(base, current)`, either missing when the stack is new or gone.
-pub fn pair(old: Side, new: Side) -> BTreeMap<String, (Option<Template>, Option<Template>)> {
-    let mut stacks: BTreeMap<String, (Option<Template>, Option<Template>)> = BTreeMap::new();
-    for (name, t) in old {
-        stacks.entry(name).or_default().0 = Some(t);
-    }
-    for (name, t) in new {
-        stacks.entry(name).or_default().1 = Some(t);
-    }
-    stacks
-}

@@ -184,10 +184,11 @@ fn changed(report: &Report) -> impl Iterator<Item = &StackDiff> {
 // ---------------------------------------------------------------------------------------------
 // Text
 
-/// Plain text.
-pub fn text(report: &Report) -> String {
+/// Plain text. Unchanged stacks are counted; `verbose` lists them by name too.
+pub fn text(report: &Report, verbose: bool) -> String {
     let mut out = String::new();
     let base = report.base.describe();
+    let same = unchanged(report);
     if report.summary.is_empty() {
         put(
             &mut out,
@@ -197,6 +198,9 @@ pub fn text(report: &Report) -> String {
                 report.stacks.len()
             ),
         );
+        if verbose && !same.is_empty() {
+            put(&mut out, &format!("unchanged: {}", same.join(", ")));
+        }
         return out;
     }
     let (stacks, detail) = counts(&report.summary);
@@ -208,10 +212,19 @@ pub fn text(report: &Report) -> String {
     for s in changed(report) {
         text_stack(s, &mut out);
     }
-    let same = unchanged(report);
     if !same.is_empty() {
         out.push('\n');
-        put(&mut out, &format!("unchanged: {}", same.join(", ")));
+        if verbose {
+            put(&mut out, &format!("unchanged: {}", same.join(", ")));
+        } else {
+            put(
+                &mut out,
+                &format!(
+                    "unchanged: {} stack(s) (`synth diff --verbose` lists them)",
+                    same.len()
+                ),
+            );
+        }
     }
     out
 }
@@ -328,9 +341,22 @@ fn put(out: &mut String, line: &str) {
 // ---------------------------------------------------------------------------------------------
 // Markdown
 
-/// GitHub-flavoured Markdown for a PR comment.
-pub fn markdown(report: &Report) -> String {
-    let mut out = String::new();
+/// The most a GitHub comment body may hold: the API refuses a longer one with "Body is too long
+/// (maximum is 65536 characters)". Counted here in UTF-8 bytes, never fewer than characters, so
+/// the limit holds whether GitHub counts characters or bytes.
+pub const COMMENT_MAX_BYTES: usize = 65_536;
+
+/// GitHub-flavoured Markdown for a PR comment, at most [`COMMENT_MAX_BYTES`] long: the summary
+/// first, then a section per changed stack; when they would not fit, the last sections are left
+/// out whole and a note says how many and how to get the full report. Unchanged stacks are
+/// counted; `verbose` lists them by name too (when that fits).
+pub fn markdown(report: &Report, verbose: bool) -> String {
+    markdown_within(report, verbose, COMMENT_MAX_BYTES)
+}
+
+/// [`markdown`] within `max` bytes (as long as the summary and the note fit at all).
+pub fn markdown_within(report: &Report, verbose: bool, max: usize) -> String {
+    let mut head = String::new();
     let base = match &report.base {
         super::model::Base::Git { rev, commit } => {
             let short: String = commit.chars().take(7).collect();
@@ -343,33 +369,100 @@ pub fn markdown(report: &Report) -> String {
         super::model::Base::Dir { dir } => code(dir),
     };
     let _ = writeln!(
-        out,
+        head,
         "## Permission diff: {} against {base}\n",
         code(&report.out)
     );
+    let same = unchanged(report);
     if report.summary.is_empty() {
         let _ = writeln!(
-            out,
+            head,
             "No changes: {} stack(s) unchanged.",
             report.stacks.len()
         );
+        if verbose && !same.is_empty() {
+            let list = md_unchanged(&same, true);
+            if head.len() + list.len() < max {
+                let _ = write!(head, "\n{list}");
+            }
+        }
+        return head;
+    }
+    let _ = writeln!(head, "{}", md_summary(&report.summary));
+    let sections: Vec<(String, bool)> = changed(report)
+        .map(|s| {
+            let mut text = String::new();
+            md_stack(s, &mut text);
+            (text, broadens(s))
+        })
+        .collect();
+    let tail = |note: &str, list: bool| {
+        let mut tail = String::from("\n");
+        tail.push_str(note);
+        if !same.is_empty() {
+            tail.push_str(&md_unchanged(&same, list));
+        }
+        tail.push_str(FOOTNOTE);
+        tail
+    };
+    let all: usize = sections.iter().map(|(t, _)| t.len()).sum();
+    let whole = tail("", verbose);
+    if head.len() + all + whole.len() <= max {
+        let mut out = head;
+        sections.iter().for_each(|(t, _)| out.push_str(t));
+        out.push_str(&whole);
         return out;
     }
-    let _ = writeln!(out, "{}", md_summary(&report.summary));
-    for s in changed(report) {
-        md_stack(s, &mut out);
-    }
-    let same = unchanged(report);
-    let _ = writeln!(out);
-    if !same.is_empty() {
-        let same: Vec<String> = same.iter().map(|s| code(s)).collect();
-        let _ = writeln!(out, "Unchanged: {}.\n", same.join(", "));
-    }
-    let _ = writeln!(
-        out,
-        "<sub>Grants are read from the generated policies. `*` is a policy wildcard (any characters, across topic levels); `${{identity}}` is the caller's Cognito identity id. Broadening: an added Allow or a removed Deny.</sub>"
-    );
+    // Too long: whole stack sections while they fit beside the longest note this can need.
+    let total = sections.len();
+    let room = max.saturating_sub(head.len() + tail(&cut_note(total, total, total), false).len());
+    let mut used = 0;
+    let shown = sections
+        .iter()
+        .take_while(|(t, _)| {
+            used += t.len();
+            used <= room
+        })
+        .count();
+    let left = total - shown;
+    let broadening = sections[shown..].iter().filter(|(_, b)| *b).count();
+    let mut out = head;
+    sections[..shown].iter().for_each(|(t, _)| out.push_str(t));
+    out.push_str(&tail(&cut_note(left, total, broadening), false));
     out
+}
+
+const FOOTNOTE: &str = "<sub>Grants are read from the generated policies. `*` is a policy wildcard (any characters, across topic levels); `${identity}` is the caller's Cognito identity id. Broadening: an added Allow or a removed Deny.</sub>\n";
+
+/// Why the comment stops early, and where the rest is.
+fn cut_note(left: usize, total: usize, broadening: usize) -> String {
+    format!(
+        "**{left} of {total} changed stack(s) not shown** ({broadening} of them with broadening changes): this comment would pass GitHub's limit of 65,536 characters. The full report: `synth diff --format json`, or the text report (`synth diff`) kept as a CI artifact.\n\n"
+    )
+}
+
+/// The unchanged stacks, listed or counted.
+fn md_unchanged(same: &[&str], list: bool) -> String {
+    if list {
+        let same: Vec<String> = same.iter().map(|s| code(s)).collect();
+        format!("Unchanged: {}.\n\n", same.join(", "))
+    } else {
+        format!(
+            "Unchanged: {} stack(s) (`synth diff --verbose` lists them).\n\n",
+            same.len()
+        )
+    }
+}
+
+/// True when a stack has a change a reviewer must look at: a broadening grant or role mapping,
+/// or a trust policy change.
+fn broadens(s: &StackDiff) -> bool {
+    s.roles
+        .iter()
+        .flat_map(|r| &r.grants)
+        .any(|g| g.kind == Kind::Broadening)
+        || s.mappings.iter().any(|m| m.kind == Some(Kind::Broadening))
+        || s.resources.iter().any(|r| !r.trust.is_empty())
 }
 
 /// `1 stack(s) changed, 2 unchanged · grants: **2 broadening**, 0 narrowing · resources: ...`,
