@@ -457,13 +457,17 @@ pub fn read(cwd: &Path, old: &Side, new: &Side) -> Result<BTreeMap<String, Pair>
                 }
             },
             (Some(o), None) => match &o.at {
-                At::File(_) => Pair::Differ(Some(parse_listed(o, None, &read_file(cwd, o)?)?), None),
+                At::File(_) => {
+                    Pair::Differ(Some(parse_listed(o, None, &read_file(cwd, o)?)?), None)
+                }
                 At::Blob(id) => {
                     wanted.push((stack, id, Waiting::Removed));
                     continue;
                 }
             },
-            (None, Some(n)) => Pair::Differ(None, Some(parse_listed(n, None, &read_file(cwd, n)?)?)),
+            (None, Some(n)) => {
+                Pair::Differ(None, Some(parse_listed(n, None, &read_file(cwd, n)?)?))
+            }
             (None, None) => continue,
         };
         pairs.insert(stack.clone(), pair);
@@ -480,7 +484,9 @@ pub fn read(cwd: &Path, old: &Side, new: &Side) -> Result<BTreeMap<String, Pair>
         let (stack, _, then) = wanted.next().expect("one blob per id asked for");
         let o = &old.stacks[stack];
         let pair = match then {
-            Waiting::Parsed(n) => Pair::Differ(Some(parse_listed(o, Some(revision), &bytes)?), Some(n)),
+            Waiting::Parsed(n) => {
+                Pair::Differ(Some(parse_listed(o, Some(revision), &bytes)?), Some(n))
+            }
             Waiting::Removed => Pair::Differ(Some(parse_listed(o, Some(revision), &bytes)?), None),
             Waiting::Compare => {
                 let n = &new.stacks[stack];
@@ -554,7 +560,11 @@ fn cat_blobs(
     else {
         unreachable!("all three streams are piped")
     };
-    let input: String = asked.iter().map(|(id, _)| format!("{id}\n")).collect();
+    let mut input = String::new();
+    for (id, _) in asked {
+        input.push_str(id);
+        input.push('\n');
+    }
     thread::scope(|scope| {
         // Written from a thread: git answers while it reads, and a full pipe either way would
         // otherwise stop both. Closing stdin (the drop) tells git there is nothing more.
@@ -682,6 +692,47 @@ mod tests {
             ]
         );
         assert_eq!(notes.len(), 1);
+    }
+
+    #[test]
+    fn blob_ids_are_what_git_hash_object_prints() {
+        // `git hash-object` of an empty file, and of "hello\n" (SHA-1 repositories).
+        assert_eq!(blob_id(b""), "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391");
+        assert_eq!(
+            blob_id(b"hello\n"),
+            "ce013625030ba8dba906f756967f9e9ca394464a"
+        );
+    }
+
+    #[test]
+    fn batch_answers_are_read_in_order_and_refused_when_wrong() {
+        let ids = [("a1", "out/a.template.yaml"), ("b2", "out/b.template.yaml")];
+        let mut got = Vec::new();
+        read_batch(
+            &b"a1 blob 3\nabc\nb2 blob 0\n\n"[..],
+            &ids,
+            "HEAD",
+            &mut |b| {
+                got.push(b);
+                Ok(())
+            },
+        )
+        .unwrap();
+        assert_eq!(got, [b"abc".to_vec(), Vec::new()]);
+        for (answer, why) in [
+            (&b"a1 missing\n"[..], "answered `a1 missing`"),
+            (b"a1 tree 3\nabc\n", "answered `a1 tree 3`"),
+            (b"a1 blob 9\nabc\n", "failed to fill whole buffer"),
+            (b"", "ended early"),
+            (b"a1 blob 99999999\n", "larger than 2048 KiB"),
+        ] {
+            let e = read_batch(answer, &ids, "HEAD", &mut |_| Ok(())).unwrap_err();
+            let text = e.to_string();
+            assert!(
+                text.starts_with("out/a.template.yaml: error") && text.contains(why),
+                "{text}"
+            );
+        }
     }
 
     #[test]

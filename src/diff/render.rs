@@ -409,7 +409,9 @@ pub fn markdown_within(report: &Report, verbose: bool, max: usize) -> String {
     let whole = tail("", verbose);
     if head.len() + all + whole.len() <= max {
         let mut out = head;
-        sections.iter().for_each(|(t, _)| out.push_str(t));
+        for (t, _) in &sections {
+            out.push_str(t);
+        }
         out.push_str(&whole);
         return out;
     }
@@ -427,7 +429,9 @@ pub fn markdown_within(report: &Report, verbose: bool, max: usize) -> String {
     let left = total - shown;
     let broadening = sections[shown..].iter().filter(|(_, b)| *b).count();
     let mut out = head;
-    sections[..shown].iter().for_each(|(t, _)| out.push_str(t));
+    for (t, _) in &sections[..shown] {
+        out.push_str(t);
+    }
     out.push_str(&tail(&cut_note(left, total, broadening), false));
     out
 }
@@ -629,5 +633,128 @@ fn md_resources(resources: &[ResourceChange], out: &mut String) {
             code(&r.kind),
             details.join("<br>")
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diff::model::{Base, JSON_VERSION, LayerRef};
+
+    /// A report of `changed` stacks with `grants` broadening grants each, and `same` unchanged.
+    fn report(changed: usize, grants: usize, same: usize) -> Report {
+        let grant = |i: usize| GrantChange {
+            change: Change::Added,
+            kind: Kind::Broadening,
+            effect: "Allow",
+            action: "iot:Subscribe".into(),
+            resource: format!("topicfilter/t/{i}"),
+            mqtt: Some(format!("subscribe t/{i}")),
+            layers: vec![LayerRef {
+                layer: "iot",
+                resource: "P".into(),
+                policy: None,
+            }],
+            effective: true,
+            cross_identity: None,
+            sort: (String::new(), 0),
+        };
+        let stack = |name: String, status: Status, n: usize| StackDiff {
+            stack: name,
+            status,
+            base_file: None,
+            file: None,
+            roles: if n == 0 {
+                Vec::new()
+            } else {
+                vec![RoleDiff {
+                    pool: "p".into(),
+                    pool_renamed_from: None,
+                    identities: "authenticated",
+                    role: "member".into(),
+                    renamed_from: None,
+                    status: Status::Changed,
+                    role_id: "R".into(),
+                    grants: (0..n).map(grant).collect(),
+                    broadened: Vec::new(),
+                }]
+            },
+            resources: Vec::new(),
+            mappings: Vec::new(),
+            sections: Vec::new(),
+        };
+        let mut stacks: Vec<StackDiff> = (0..changed)
+            .map(|i| stack(format!("c{i:03}"), Status::Changed, grants))
+            .collect();
+        stacks.extend((0..same).map(|i| stack(format!("u{i:03}"), Status::Unchanged, 0)));
+        Report {
+            version: JSON_VERSION,
+            base: Base::Dir { dir: "old".into() },
+            out: "out".into(),
+            summary: Summary {
+                stacks_changed: changed,
+                stacks_unchanged: same,
+                broadening: changed * grants,
+                ..Summary::default()
+            },
+            stacks,
+        }
+    }
+
+    #[test]
+    fn a_report_that_fits_is_whole() {
+        let r = report(3, 2, 2);
+        let md = markdown(&r, false);
+        assert_eq!(md.matches("### Stack").count(), 3);
+        assert!(!md.contains("not shown"));
+        assert!(md.contains("Unchanged: 2 stack(s) (`synth diff --verbose` lists them)."));
+        let md = markdown(&r, true);
+        assert!(md.contains("Unchanged: `u000`, `u001`."));
+    }
+
+    #[test]
+    fn a_long_report_is_cut_between_stacks_within_the_limit() {
+        let r = report(50, 20, 3);
+        let whole = markdown_within(&r, true, usize::MAX);
+        for max in [4_000, 10_000, 30_000, whole.len() - 1] {
+            let md = markdown_within(&r, true, max);
+            assert!(md.len() <= max, "{} > {max}", md.len());
+            let shown = md.matches("### Stack").count();
+            assert!(shown < 50, "{max}");
+            // Cut at a boundary: what is shown is the whole report's first `shown` sections.
+            let end = md.rfind("\n\n**").unwrap();
+            assert!(whole.starts_with(&md[..end]), "{max}");
+            assert!(
+                md.contains(&format!(
+                    "**{} of 50 changed stack(s) not shown** ({} of them with broadening changes)",
+                    50 - shown,
+                    50 - shown
+                )),
+                "{md}"
+            );
+            // The unchanged stacks are counted, no longer listed, and the footnote stays.
+            assert!(md.contains("Unchanged: 3 stack(s)"));
+            assert!(md.ends_with("</sub>\n"));
+            // Nearly full: one more section would not have fitted.
+            if shown < 49 {
+                let next = whole
+                    .split("\n### Stack")
+                    .nth(shown + 1)
+                    .map_or(0, |s| s.len() + "\n### Stack".len());
+                assert!(md.len() + next > max, "{max}: room for one more");
+            }
+        }
+        // A limit of exactly the whole report's size keeps it whole.
+        assert_eq!(markdown_within(&r, true, whole.len()), whole);
+    }
+
+    #[test]
+    fn unchanged_stacks_are_counted_in_text_and_listed_when_verbose() {
+        let r = report(1, 1, 2);
+        assert!(
+            text(&r, false)
+                .ends_with("\nunchanged: 2 stack(s) (`synth diff --verbose` lists them)\n")
+        );
+        assert!(text(&r, true).ends_with("\nunchanged: u000, u001\n"));
     }
 }
