@@ -1,6 +1,7 @@
 //! Whether a directory holds exactly what the specs of a stacks directory generate now
 //! ([`stale_files`]: each spec compiled and its files emitted by `compile`, in memory, on every
-//! core), which `synth diff` asks before it describes that directory.
+//! core, without the findings, which never change a file), which `synth diff` asks before it
+//! describes that directory.
 //! Must not: write anything, or print anything.
 
 use std::collections::BTreeSet;
@@ -12,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 
 use crate::cfn::emit::Format;
-use crate::compile::{compile, emit_files};
+use crate::compile::{compile_files_only, emit_files};
 use crate::diag::{Class, Severity};
 use crate::input::{SPEC_MAX_BYTES, read_bounded};
 use crate::layout::{self, display};
@@ -127,7 +128,7 @@ fn check_one(cwd: &Path, stacks: &Path, name: &str, out_dir: &Path) -> Result<Ch
     let source = display(&file);
     let bytes = read_bounded(&cwd.join(&file), SPEC_MAX_BYTES)
         .map_err(|e| Unknown::Io(source.clone(), "cannot read the spec", e))?;
-    let (compiled, diags) = compile(&source, &bytes);
+    let (compiled, diags) = compile_files_only(&source, &bytes);
     let usable = !diags
         .iter()
         .any(|d| d.severity == Severity::Error && d.class == Class::Input);

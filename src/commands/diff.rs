@@ -13,8 +13,8 @@ use std::path::Path;
 use std::thread;
 
 use crate::cli::{DiffArgs, DiffFormat, FailOn};
-use crate::diff::base::{self, Pair};
-use crate::diff::model::{Base, Report};
+use crate::diff::base;
+use crate::diff::model::{Base, Report, StackDiff};
 use crate::diff::{compare, render};
 use crate::error::{Error, Exit};
 use crate::generate::{Unknown, stale_files};
@@ -43,8 +43,7 @@ pub fn run(args: &DiffArgs, cwd: &Path, io: &mut Streams<'_>) -> Result<Exit, Er
     }
     let (base, stacks) = sides?;
     stale?;
-    let report = compare::report(base, display(&args.out), &stacks);
-    drop(stacks);
+    let report = compare::report(base, display(&args.out), stacks);
     let text = match args.format {
         DiffFormat::Text => io.out_paint.diff(&render::text(&report, args.verbose)),
         DiffFormat::Markdown => render::markdown(&report, args.verbose),
@@ -105,12 +104,13 @@ fn current(args: &DiffArgs, cwd: &Path, notes: &mut Vec<String>) -> Result<(), E
     })
 }
 
-/// The base, and each stack's two sides (read, and parsed where they differ).
+/// The base, and each stack's diff: both sides read, and compared as soon as they are (only
+/// one stack's parsed templates are held at a time).
 fn load(
     args: &DiffArgs,
     cwd: &Path,
     notes: &mut Vec<String>,
-) -> Result<(Base, BTreeMap<String, Pair>), Error> {
+) -> Result<(Base, BTreeMap<String, StackDiff>), Error> {
     let current = base::from_dir(cwd, &args.out, notes)?;
     let (base, old) = match &args.base_dir {
         Some(dir) => (
@@ -119,7 +119,11 @@ fn load(
         ),
         None => base::from_git(cwd, args.base.as_deref(), &args.out, notes)?,
     };
-    Ok((base, base::read(cwd, &old, &current)?))
+    let mut stacks = BTreeMap::new();
+    base::read(cwd, &old, &current, |name, pair| {
+        stacks.insert(name.to_owned(), compare::pair(name, &pair));
+    })?;
+    Ok((base, stacks))
 }
 
 /// Why `--fail-on` fails, or `None`.

@@ -21,15 +21,9 @@ pub struct Template {
     pub value: Value,
 }
 
-/// The report over every stack. `stacks` maps each stack name to its two sides.
-pub fn report(base: Base, out: String, stacks: &BTreeMap<String, Pair>) -> Report {
-    let stacks: Vec<StackDiff> = stacks
-        .iter()
-        .map(|(name, pair)| match pair {
-            Pair::Differ(old, new) => stack(name, old.as_ref(), new.as_ref()),
-            Pair::Same { base_file, file } => same(name, base_file, file),
-        })
-        .collect();
+/// The report over every stack: `stacks` is each stack's diff ([`pair`]), by name.
+pub fn report(base: Base, out: String, stacks: BTreeMap<String, StackDiff>) -> Report {
+    let stacks: Vec<StackDiff> = stacks.into_values().collect();
     let summary = summarize(&stacks);
     Report {
         version: super::model::JSON_VERSION,
@@ -77,6 +71,14 @@ fn summarize(stacks: &[StackDiff]) -> Summary {
         }
     }
     s
+}
+
+/// One stack's diff, from its two sides.
+pub fn pair(name: &str, pair: &Pair) -> StackDiff {
+    match pair {
+        Pair::Differ(old, new) => stack(name, old.as_ref(), new.as_ref()),
+        Pair::Same { base_file, file } => same(name, base_file, file),
+    }
 }
 
 /// A stack whose template has the same bytes on both sides: unchanged, as [`stack`] finds a

@@ -1172,9 +1172,10 @@ fn identical_templates_are_not_parsed_and_changed_ones_are() {
         ran.stderr
     );
     assert!(ran.stdout.is_empty(), "{}", ran.stdout);
+    // The current side is read first: its error is the one shown.
     let ran = r.diff(&["--base-dir", "old"], 2);
     assert!(
-        ran.stderr.starts_with("old/broken.template.yaml:1:"),
+        ran.stderr.starts_with("out/broken.template.yaml:1:"),
         "{}",
         ran.stderr
     );
