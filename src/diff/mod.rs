@@ -15,7 +15,10 @@
 //! 2 when a side cannot be read (bad revision, not a repository, unreadable or malformed
 //! template).
 //!
-//! `--format json` prints one document (shape version 1; every field always present):
+//! Text and Markdown count the unchanged stacks (`--verbose` lists them by name), and Markdown
+//! stays within a GitHub comment (`render::COMMENT_MAX_BYTES`), cut between stacks with a note.
+//! `--format json` prints one document, always complete (shape version 1; every field always
+//! present):
 //!
 //! ```text
 //! { "version": 1,
@@ -24,7 +27,7 @@
 //!   "summary": { "stacks_changed", "stacks_unchanged", "broadening", "narrowing", "cross_identity",
 //!                "trust_changes", "resources_added", "resources_removed",
 //!                "resources_replaced", "resources_modified" },            // counts
-//!   "stacks": [ {                                                         // sorted by name
+//!   "stacks": [ {                           // every stack, unchanged ones too, sorted by name
 //!     "stack": "fleet", "status": "added" | "removed" | "changed" | "unchanged",
 //!     "base_file": "out/fleet.template.yaml" | null, "file": "out/fleet.template.yaml" | null,
 //!     "roles": [ {                                                        // by pool, identities
