@@ -22,7 +22,7 @@ use std::thread;
 
 use serde_json::Value;
 
-use super::compare::Template;
+use super::compare::{Pair, Template};
 use super::model::Base;
 use crate::error::Error;
 use crate::input::{TEMPLATE_MAX_BYTES, read_bounded};
@@ -77,20 +77,6 @@ enum At {
     File(PathBuf),
     /// A git blob id in the base revision.
     Blob(String),
-}
-
-/// One stack's two sides, as [`read`] found them.
-#[derive(Debug)]
-pub enum Pair {
-    /// The same bytes on both sides: nothing was parsed.
-    Same {
-        /// The base's template, as shown.
-        base_file: String,
-        /// The current template, as shown.
-        file: String,
-    },
-    /// Different bytes, or a stack on one side only: both parsed.
-    Differ(Option<Template>, Option<Template>),
 }
 
 /// Git's id of a blob holding `bytes` in a SHA-1 repository: the SHA-1 of `blob <len>\0` and

@@ -6,7 +6,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use super::base::Pair;
 use super::grants::roles;
 use super::mappings::changes as mapping_changes;
 use super::model::{Base, Kind, Report, ResourceStatus, StackDiff, Status, Summary};
@@ -19,6 +18,20 @@ pub struct Template {
     pub file: String,
     /// The template as JSON.
     pub value: Value,
+}
+
+/// One stack's two sides, as `base::read` found them.
+#[derive(Debug)]
+pub enum Pair {
+    /// The same bytes on both sides: nothing was parsed.
+    Same {
+        /// The base's template, as shown.
+        base_file: String,
+        /// The current template, as shown.
+        file: String,
+    },
+    /// Different bytes, or a stack on one side only: both parsed.
+    Differ(Option<Template>, Option<Template>),
 }
 
 /// The report over every stack: `stacks` is each stack's diff ([`pair`]), by name.
