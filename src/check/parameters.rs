@@ -18,12 +18,9 @@ pub(super) fn check(l: &Loaded, out: &mut Vec<Diagnostic>) {
             continue;
         };
         // Anchored around a group: `a|b` must match all of `a` or all of `b`.
-        let whole = match Regex::new(&format!("^(?:{pattern})$")) {
-            Ok(re) => re,
-            Err(_) => {
-                out.push(unchecked(l, name, "its syntax is not one this check reads"));
-                continue;
-            }
+        let Ok(whole) = Regex::new(&format!("^(?:{pattern})$")) else {
+            out.push(unchecked(l, name, "its syntax is not one this check reads"));
+            continue;
         };
         let values = p
             .default
