@@ -62,6 +62,8 @@ pub fn run(cli: &Cli, cwd: &Path, io: &mut Streams<'_>) -> Result<Exit, Error> {
         }
     };
 
+    refuse_out_among_specs(cli, cwd, &files)?;
+
     let format = match cli.template_format {
         TemplateFormat::Yaml => Format::Yaml,
         TemplateFormat::Json => Format::Json,
@@ -142,6 +144,33 @@ fn mistyped_command(cwd: &Path, spec: &Path) -> Result<(), Error> {
         }),
         None => Ok(()),
     }
+}
+
+/// Templates written where specs are read from would be read as specs by the next run (and
+/// fail it, or worse, be taken for one): `--out` may not be the stacks directory, or the
+/// directory of a spec named on the command line.
+fn refuse_out_among_specs(cli: &Cli, cwd: &Path, files: &[PathBuf]) -> Result<(), Error> {
+    let out = cwd.join(&cli.out);
+    let stacks = cwd.join(&cli.stacks);
+    let spec_dirs = files
+        .iter()
+        .map(|f| cwd.join(f.parent().unwrap_or(Path::new(""))));
+    if !std::iter::once(stacks)
+        .chain(spec_dirs)
+        .any(|d| layout::same_dir(&out, &d))
+    {
+        return Ok(());
+    }
+    Err(Error::Io {
+        path: display(&cli.out),
+        doing: Some("will not write templates here".into()),
+        why: "specs are read from this directory".into(),
+        help: Some(
+            "the next run would read the templates as specs: write them elsewhere with \
+             `--out DIR` (the default is out)"
+                .into(),
+        ),
+    })
 }
 
 /// What to do when out/ cannot be written.

@@ -437,3 +437,40 @@ fn an_oversized_or_endless_spec_is_refused() {
         );
     }
 }
+
+/// Templates written where specs are read from would be read as specs by the next run: `--out`
+/// naming the stacks directory (however spelled, or through a link) or a named spec's
+/// directory is refused before anything is written.
+#[test]
+fn out_may_not_be_where_specs_are_read() {
+    let scratch = Scratch::new().bundled("fleet.yaml");
+    #[cfg(unix)]
+    std::os::unix::fs::symlink("stacks", scratch.path().join("link")).unwrap();
+    for args in [
+        &["--out", "stacks"][..],
+        &["--out", "./stacks/"],
+        &["--out", "x/../stacks"],
+        &["--out", "stacks", "stacks/fleet.yaml"],
+        #[cfg(unix)]
+        &["--out", "link"],
+    ] {
+        let ran = scratch.run(args);
+        assert_eq!(ran.code, 2, "{args:?}: {ran:?}");
+        assert!(
+            ran.stderr.contains(
+                "error[io]: will not write templates here: specs are read from this directory"
+            ),
+            "{args:?}: {}",
+            ran.stderr
+        );
+        let specs: Vec<String> = fs::read_dir(scratch.path().join("stacks"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(specs, ["fleet.yaml"], "{args:?} wrote into stacks/");
+    }
+    // A named spec elsewhere leaves the current directory free for templates.
+    let ran = scratch.run(&["--out", ".", "stacks/fleet.yaml"]);
+    assert_eq!(ran.code, 0, "{ran:?}");
+    assert!(scratch.exists("fleet.template.yaml"));
+}
