@@ -44,7 +44,12 @@ pub fn run(cli: &Cli, cwd: &Path, io: &mut Streams<'_>) -> Result<Exit, Error> {
     } else {
         let start = "run `synth init` to write a starter spec there, or name spec files";
         match layout::spec_entries(&cwd.join(&cli.stacks)) {
-            Ok(f) if !f.is_empty() => f.into_iter().map(|(f, _)| cli.stacks.join(f)).collect(),
+            // The entry's own name, not its lossy spelling: a non-UTF-8 name is then refused
+            // for what it is (`build_one`), not reported as a missing file.
+            Ok(f) if !f.is_empty() => f
+                .into_iter()
+                .map(|(_, e)| cli.stacks.join(e.file_name()))
+                .collect(),
             Ok(_) => {
                 return Err(Error::Missing {
                     path: display(&cli.stacks),
@@ -353,6 +358,20 @@ fn build_one(cwd: &Path, file: &Path, format: Format, out_dir: &OutDir) -> One {
         built: Ok(Vec::new()),
         diags: Vec::new(),
     };
+    if file.to_str().is_none() {
+        one.diags.push(
+            Diagnostic::input(
+                "spec-file-name",
+                &shown,
+                None,
+                "the file name is not valid UTF-8",
+            )
+            .with_help(
+                "rename the file: its name is written into the templates synth makes from it",
+            ),
+        );
+        return one;
+    }
     let bytes = match read_bounded(&cwd.join(file), SPEC_MAX_BYTES) {
         Ok(b) => b,
         Err(e) => {

@@ -474,3 +474,28 @@ fn out_may_not_be_where_specs_are_read() {
     assert_eq!(ran.code, 0, "{ran:?}");
     assert!(scratch.exists("fleet.template.yaml"));
 }
+
+/// A spec whose file name is not UTF-8 is refused for that reason (its name goes into the
+/// templates), not reported as a missing file; nothing is written.
+#[cfg(unix)]
+#[test]
+fn a_spec_file_name_that_is_not_utf8_is_named_as_such() {
+    use std::os::unix::ffi::OsStrExt as _;
+    let scratch = Scratch::new().bundled("fleet.yaml");
+    let name = std::ffi::OsStr::from_bytes(b"fl\xffeet.yaml");
+    fs::copy(
+        scratch.path().join("stacks/fleet.yaml"),
+        scratch.path().join("stacks").join(name),
+    )
+    .unwrap();
+    let ran = scratch.run(&[]);
+    assert_eq!(ran.code, 2, "{ran:?}");
+    assert!(
+        ran.stderr.starts_with(
+            "stacks/fl\u{fffd}eet.yaml: error[spec-file-name]: the file name is not valid UTF-8\n"
+        ),
+        "{}",
+        ran.stderr
+    );
+    assert!(!scratch.exists("out"));
+}
