@@ -441,7 +441,10 @@ fn check_out(
     io: &mut Streams<'_>,
 ) -> Result<Exit, Error> {
     let (stdout, stderr, paint) = (&mut *io.out, &mut *io.err, io.out_paint);
-    let shown = |p: &Path| display(p.strip_prefix(cwd).unwrap_or(p));
+    // out/ may have been edited by hand: its file names and the lines of a stale file are shown
+    // with control and bidi characters escaped, so a file cannot drive the terminal or the CI log.
+    let shown =
+        |p: &Path| crate::text::escape(&display(p.strip_prefix(cwd).unwrap_or(p))).into_owned();
     let orphaned = if orphans {
         out_dir
             .orphans(&planned(built))
@@ -466,7 +469,10 @@ fn check_out(
             let _ = write!(
                 stdout,
                 "{}",
-                paint.diff(&diff.replace(&format!("{}/", cwd.display()), ""))
+                paint.diff(&crate::text::escape_except(
+                    &diff.replace(&format!("{}/", cwd.display()), ""),
+                    &['\n', '\t']
+                ))
             );
             stale = true;
         }
