@@ -193,9 +193,13 @@ measure() {
             exit 1
         fi
         if [[ "$code" != 0 ]]; then
-            # The first IoT or schema error with its file:line:col, for the report.
-            first_error[$key]=$({ grep -m 1 -E '^stacks/large.yaml:[0-9]+:[0-9]+: error\[(limit-iot-policies|limit-template-count|spec-)' \
-                "$work/stderr.txt" || true; } | cut -c1-150)
+            # The first schema, IoT policy count or template count error, with its file:line:col.
+            local c
+            for c in spec-schema limit-iot-policies limit-template-count; do
+                first_error[$key]=$({ grep -m 1 -E "^stacks/large.yaml:[0-9]+:[0-9]+: error\\[$c\\]" \
+                    "$work/stderr.txt" || true; } | cut -c1-150)
+                if [[ -n "${first_error[$key]}" ]]; then break; fi
+            done
         fi
     fi
     policies[$key]=-
