@@ -205,6 +205,10 @@ pub struct DiffArgs {
     /// Exit 1 when the diff contains this kind of change.
     #[arg(long, value_enum, default_value_t = FailOn::Never)]
     pub fail_on: FailOn,
+    /// List the unchanged stacks by name in text and Markdown (without it, only their count;
+    /// JSON always lists every stack).
+    #[arg(long)]
+    pub verbose: bool,
 }
 
 /// `synth diff --format`.

@@ -19,6 +19,30 @@ pub fn display(path: &Path) -> String {
     s.strip_prefix("./").unwrap_or(&s).to_owned()
 }
 
+/// True when `a` and `b` name the same directory: by their real paths when both exist
+/// (symbolic links, `..`), else by their spelling with `.` and `..` resolved.
+pub fn same_dir(a: &Path, b: &Path) -> bool {
+    match (fs::canonicalize(a), fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => lexical(a) == lexical(b),
+    }
+}
+
+/// `path` with `.` dropped and `..` applied to the components before it.
+fn lexical(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 /// True for a spec's file name: `*.yaml` or `*.yml` (any case), not hidden.
 fn is_spec_name(name: &str) -> bool {
     let ext = Path::new(name)

@@ -6,6 +6,7 @@
 mod environments;
 mod mapping;
 mod names;
+mod parameters;
 mod refs;
 mod text;
 mod topics;
@@ -21,6 +22,7 @@ pub fn run(loaded: &Loaded) -> Vec<Diagnostic> {
     refs::check(loaded, &mut out);
     topics::check(loaded, &mut out);
     names::check(loaded, &mut out);
+    parameters::check(loaded, &mut out);
     environments::check(loaded, &mut out);
     mapping::check(loaded, &mut out);
     out

@@ -44,7 +44,12 @@ pub fn run(cli: &Cli, cwd: &Path, io: &mut Streams<'_>) -> Result<Exit, Error> {
     } else {
         let start = "run `synth init` to write a starter spec there, or name spec files";
         match layout::spec_entries(&cwd.join(&cli.stacks)) {
-            Ok(f) if !f.is_empty() => f.into_iter().map(|(f, _)| cli.stacks.join(f)).collect(),
+            // The entry's own name, not its lossy spelling: a non-UTF-8 name is then refused
+            // for what it is (`build_one`), not reported as a missing file.
+            Ok(f) if !f.is_empty() => f
+                .into_iter()
+                .map(|(_, e)| cli.stacks.join(e.file_name()))
+                .collect(),
             Ok(_) => {
                 return Err(Error::Missing {
                     path: display(&cli.stacks),
@@ -61,6 +66,8 @@ pub fn run(cli: &Cli, cwd: &Path, io: &mut Streams<'_>) -> Result<Exit, Error> {
             }
         }
     };
+
+    refuse_out_among_specs(cli, cwd, &files)?;
 
     let format = match cli.template_format {
         TemplateFormat::Yaml => Format::Yaml,
@@ -142,6 +149,33 @@ fn mistyped_command(cwd: &Path, spec: &Path) -> Result<(), Error> {
         }),
         None => Ok(()),
     }
+}
+
+/// Templates written where specs are read from would be read as specs by the next run (and
+/// fail it, or worse, be taken for one): `--out` may not be the stacks directory, or the
+/// directory of a spec named on the command line.
+fn refuse_out_among_specs(cli: &Cli, cwd: &Path, files: &[PathBuf]) -> Result<(), Error> {
+    let out = cwd.join(&cli.out);
+    let stacks = cwd.join(&cli.stacks);
+    let spec_dirs = files
+        .iter()
+        .map(|f| cwd.join(f.parent().unwrap_or(Path::new(""))));
+    if !std::iter::once(stacks)
+        .chain(spec_dirs)
+        .any(|d| layout::same_dir(&out, &d))
+    {
+        return Ok(());
+    }
+    Err(Error::Io {
+        path: display(&cli.out),
+        doing: Some("will not write templates here".into()),
+        why: "specs are read from this directory".into(),
+        help: Some(
+            "the next run would read the templates as specs: write them elsewhere with \
+             `--out DIR` (the default is out)"
+                .into(),
+        ),
+    })
 }
 
 /// What to do when out/ cannot be written.
@@ -324,6 +358,20 @@ fn build_one(cwd: &Path, file: &Path, format: Format, out_dir: &OutDir) -> One {
         built: Ok(Vec::new()),
         diags: Vec::new(),
     };
+    if file.to_str().is_none() {
+        one.diags.push(
+            Diagnostic::input(
+                "spec-file-name",
+                &shown,
+                None,
+                "the file name is not valid UTF-8",
+            )
+            .with_help(
+                "rename the file: its name is written into the templates synth makes from it",
+            ),
+        );
+        return one;
+    }
     let bytes = match read_bounded(&cwd.join(file), SPEC_MAX_BYTES) {
         Ok(b) => b,
         Err(e) => {
@@ -393,7 +441,10 @@ fn check_out(
     io: &mut Streams<'_>,
 ) -> Result<Exit, Error> {
     let (stdout, stderr, paint) = (&mut *io.out, &mut *io.err, io.out_paint);
-    let shown = |p: &Path| display(p.strip_prefix(cwd).unwrap_or(p));
+    // out/ may have been edited by hand: its file names and the lines of a stale file are shown
+    // with control and bidi characters escaped, so a file cannot drive the terminal or the CI log.
+    let shown =
+        |p: &Path| crate::text::escape(&display(p.strip_prefix(cwd).unwrap_or(p))).into_owned();
     let orphaned = if orphans {
         out_dir
             .orphans(&planned(built))
@@ -418,7 +469,10 @@ fn check_out(
             let _ = write!(
                 stdout,
                 "{}",
-                paint.diff(&diff.replace(&format!("{}/", cwd.display()), ""))
+                paint.diff(&crate::text::escape_except(
+                    &diff.replace(&format!("{}/", cwd.display()), ""),
+                    &['\n', '\t']
+                ))
             );
             stale = true;
         }

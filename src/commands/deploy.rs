@@ -166,11 +166,11 @@ fn overrides(spec: &Spec, env: Option<&crate::spec::Environment>) -> (Vec<String
 /// The spec whose `stack:` is `stack`, and its file as shown.
 fn find_spec(dir: &Path, stack: &str, cwd: &Path) -> Result<(Spec, String), Error> {
     let shown_dir = display(dir);
-    // Regular files only: a spec reached through a symbolic link is not considered.
+    // Every spec `synth` builds, symbolic links included: `read_bounded` refuses what is not a
+    // regular file (a FIFO, a directory), and such a file is skipped with a note.
     let names: Vec<String> = layout::spec_entries(&cwd.join(dir))
         .map_err(|e| Error::io(&shown_dir, "cannot read the stacks directory", &e))?
         .into_iter()
-        .filter(|(_, e)| e.file_type().is_ok_and(|t| t.is_file()))
         .map(|(name, _)| name)
         .collect();
     let mut stacks: BTreeMap<String, Vec<(String, Spec)>> = BTreeMap::new();

@@ -29,6 +29,22 @@ use super::Streams;
 
 /// Runs `synth simulate`: the verdict on stdout, warnings about the request on stderr.
 pub fn run(args: &SimulateArgs, cwd: &Path, io: &mut Streams<'_>) -> Result<Exit, Error> {
+    // The verdict is gathered, then printed once: a failed write is an error, not a lost line.
+    let mut verdict = Vec::new();
+    let exit = {
+        let mut buffered = Streams {
+            out: &mut verdict,
+            err: &mut *io.err,
+            out_paint: io.out_paint,
+            err_paint: io.err_paint,
+        };
+        simulate(args, cwd, &mut buffered)?
+    };
+    super::print(io.out, &String::from_utf8_lossy(&verdict), "the verdict")?;
+    Ok(exit)
+}
+
+fn simulate(args: &SimulateArgs, cwd: &Path, io: &mut Streams<'_>) -> Result<Exit, Error> {
     let shown = display(&args.spec);
     let bytes = read_bounded(&cwd.join(&args.spec), SPEC_MAX_BYTES).map_err(|e| {
         let error = Error::io(&shown, "cannot read the spec", &e);

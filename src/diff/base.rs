@@ -1,18 +1,28 @@
-//! Finds the two sides of `synth diff`: the current templates in a directory, and the base's
-//! templates in a directory or a git revision (read with the `git` command: `rev-parse`,
-//! `merge-base`, `ls-tree`, `cat-file`; never the working tree, never a checkout). Templates are
+//! Finds and reads the two sides of `synth diff`: the current templates in a directory, and the
+//! base's templates in a directory or a git revision (read with the `git` command: `rev-parse`,
+//! `cat-file -t`, one `ls-tree` for names and blob ids, and one `cat-file --batch` fed only the
+//! blobs that are needed; never the working tree, never a checkout). Templates are
 //! `*.template.yaml` and `*.template.json`, keyed by stack name (the file name before
-//! `.template.`), parsed to JSON. Must not: compare anything, or write anything.
+//! `.template.`), parsed to JSON.
+//!
+//! Time and memory grow with the stacks that changed, not with the stacks there are: a template
+//! whose bytes are the same on both sides is [`Pair::Same`] and is never parsed (a git base: the
+//! working file's blob id — SHA-1 of `blob <len>\0<bytes>`, what git names the blob by — equals
+//! the base's, so the base's bytes are never read; a SHA-256 repository or a directory base: the
+//! bytes are compared). So an identical malformed template on both sides is unchanged, not an
+//! error; one that changed is parsed, and an error if malformed. Templates are read one at a time,
+//! and only changed ones are kept (parsed). Must not: compare anything, or write anything.
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io;
+use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::{Component, Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::thread;
 
 use serde_json::Value;
 
-use super::compare::Template;
+use super::compare::{Pair, Template};
 use super::model::Base;
 use crate::error::Error;
 use crate::input::{TEMPLATE_MAX_BYTES, read_bounded};
@@ -35,8 +45,48 @@ fn not_a_template(place: impl Into<String>, why: impl Into<String>) -> Error {
     }
 }
 
-/// The templates of one side, by stack name.
-pub type Side = BTreeMap<String, Template>;
+/// The templates of one side, listed but not read yet.
+#[derive(Debug, Default)]
+pub struct Side {
+    /// Each stack's template.
+    stacks: BTreeMap<String, Listed>,
+    /// For a git revision: how errors name it, and whether its object ids are SHA-1.
+    revision: Option<Revision>,
+}
+
+#[derive(Debug)]
+struct Revision {
+    /// `HEAD`, `main`, or how the default base was found.
+    label: String,
+    /// SHA-1 object ids (40 hex digits), which [`blob_id`] computes; else SHA-256.
+    sha1: bool,
+}
+
+/// One template, not read yet.
+#[derive(Debug)]
+struct Listed {
+    /// As reports show it: `out/fleet.template.yaml` (inside the revision, for a git base).
+    file: String,
+    /// Where its bytes are.
+    at: At,
+}
+
+#[derive(Debug)]
+enum At {
+    /// A file, relative to the working directory.
+    File(PathBuf),
+    /// A git blob id in the base revision.
+    Blob(String),
+}
+
+/// Git's id of a blob holding `bytes` in a SHA-1 repository: the SHA-1 of `blob <len>\0` and
+/// the bytes, in hex (what `git hash-object` prints).
+pub fn blob_id(bytes: &[u8]) -> String {
+    let mut h = sha1_smol::Sha1::new();
+    h.update(format!("blob {}\0", bytes.len()).as_bytes());
+    h.update(bytes);
+    h.digest().to_string()
+}
 
 /// Keeps one file per stack. When a stack has both a YAML and a JSON template (a format switch
 /// left the old one behind), the YAML one is used and the choice is reported as a note.
@@ -108,7 +158,7 @@ fn position(d: &crate::diag::Diagnostic) -> String {
     }
 }
 
-/// The templates in directory `dir` (relative to `cwd`, shown as given).
+/// The templates in directory `dir` (relative to `cwd`, shown as given), listed, not read.
 pub fn from_dir(cwd: &Path, dir: &Path, notes: &mut Vec<String>) -> Result<Side, Error> {
     let shown_dir = display(dir);
     let entries = fs::read_dir(cwd.join(dir))
@@ -120,15 +170,24 @@ pub fn from_dir(cwd: &Path, dir: &Path, notes: &mut Vec<String>) -> Result<Side,
             names.push(e.file_name().to_string_lossy().into_owned());
         }
     }
-    let mut side = Side::new();
-    for (stack, name) in pick(names, notes, &shown_dir) {
-        let path = dir.join(&name);
-        let shown = display(&path);
-        let bytes = read_bounded(&cwd.join(&path), TEMPLATE_MAX_BYTES)
-            .map_err(|e| Error::io(&shown, "cannot read the template", &e))?;
-        side.insert(stack, parse(&shown, &bytes)?);
-    }
-    Ok(side)
+    let stacks = pick(names, notes, &shown_dir)
+        .into_iter()
+        .map(|(stack, name)| {
+            let path = dir.join(&name);
+            let file = display(&path);
+            (
+                stack,
+                Listed {
+                    file,
+                    at: At::File(path),
+                },
+            )
+        })
+        .collect();
+    Ok(Side {
+        stacks,
+        revision: None,
+    })
 }
 
 /// Runs git in `cwd`; stdout on success, git's first error line otherwise. The caller's git
@@ -140,22 +199,11 @@ fn git(cwd: &Path, args: &[&str]) -> Result<Vec<u8>, String> {
         .current_dir(cwd)
         .env("GIT_TERMINAL_PROMPT", "0")
         .output()
-        .map_err(|e| match e.kind() {
-            io::ErrorKind::NotFound => "git is not installed or not on PATH".to_owned(),
-            _ => format!("cannot run git: {e}"),
-        })?;
+        .map_err(|e| spawn_words(&e))?;
     if out.status.success() {
         Ok(out.stdout)
     } else {
-        let err = String::from_utf8_lossy(&out.stderr);
-        let line = err
-            .lines()
-            .map(str::trim)
-            .find(|l| !l.is_empty())
-            .unwrap_or("git failed")
-            .trim_start_matches("fatal: ")
-            .trim_start_matches("error: ");
-        Err(line.to_owned())
+        Err(first_line(&out.stderr))
     }
 }
 
@@ -304,7 +352,7 @@ pub fn from_git(
             notes.push(format!(
                 "{shown_dir}/ does not exist at {label}: every stack counts as added"
             ));
-            return Ok((base, Side::new()));
+            return Ok((base, Side::default()));
         }
     }
     let listing = git(cwd, &["ls-tree", "-z", &tree]).map_err(|e| {
@@ -326,26 +374,285 @@ pub fn from_git(
             blobs.insert(name.to_owned(), object.to_owned());
         }
     }
-    let mut side = Side::new();
     let place = format!("{shown_dir}/ at {label}");
-    for (stack, name) in pick(blobs.keys().cloned().collect(), notes, &place) {
-        let shown = if dir.is_empty() {
-            name.clone()
-        } else {
-            format!("{dir}/{name}")
+    let revision = Some(Revision {
+        sha1: commit.len() == 40,
+        label,
+    });
+    let stacks = pick(blobs.keys().cloned().collect(), notes, &place)
+        .into_iter()
+        .map(|(stack, name)| {
+            let file = if dir.is_empty() {
+                name.clone()
+            } else {
+                format!("{dir}/{name}")
+            };
+            let at = At::Blob(blobs[&name].clone());
+            (stack, Listed { file, at })
+        })
+        .collect();
+    Ok((base, Side { stacks, revision }))
+}
+
+/// What [`read`] still has to do for one stack once the base's blob arrives.
+enum Waiting {
+    /// The current template differs (its blob id does): parse both.
+    Changed,
+    /// Compare the base's bytes with the current file first (SHA-256 repository).
+    Compare,
+    /// No current template: the stack was removed.
+    Removed,
+}
+
+/// Reads both sides and hands each stack's pair to `each`, parsing only the templates whose
+/// bytes differ (see the module docs); a pair is dropped by `each` before the next template is
+/// parsed, so at most one stack's templates are held at once. Pairs come in no set order.
+/// Errors name the first template that cannot be read or parsed (the current side's first).
+pub fn read(
+    cwd: &Path,
+    old: &Side,
+    new: &Side,
+    mut each: impl FnMut(&str, Pair),
+) -> Result<(), Error> {
+    // Base blobs still to read, in stack order: (stack, blob id, what then).
+    let mut wanted: Vec<(&str, &str, Waiting)> = Vec::new();
+    let sha1 = old.revision.as_ref().is_some_and(|r| r.sha1);
+    let mut stacks: Vec<&String> = old.stacks.keys().chain(new.stacks.keys()).collect();
+    stacks.sort();
+    stacks.dedup();
+    for stack in stacks {
+        let pair = match (old.stacks.get(stack), new.stacks.get(stack)) {
+            (Some(o), Some(n)) => match &o.at {
+                At::File(_) => {
+                    let nb = read_file(cwd, n)?;
+                    let ob = read_file(cwd, o)?;
+                    if ob == nb {
+                        same(o, n)
+                    } else {
+                        let n = parse_listed(n, None, &nb)?;
+                        drop(nb);
+                        Pair::Differ(Some(parse_listed(o, None, &ob)?), Some(n))
+                    }
+                }
+                At::Blob(id) if sha1 => {
+                    if blob_id(&read_file(cwd, n)?) == *id {
+                        same(o, n)
+                    } else {
+                        // Read again when the base's blob arrives: held, 1,000 changed
+                        // templates would be 1,000 parsed ones.
+                        wanted.push((stack, id, Waiting::Changed));
+                        continue;
+                    }
+                }
+                At::Blob(id) => {
+                    wanted.push((stack, id, Waiting::Compare));
+                    continue;
+                }
+            },
+            (Some(o), None) => match &o.at {
+                At::File(_) => {
+                    Pair::Differ(Some(parse_listed(o, None, &read_file(cwd, o)?)?), None)
+                }
+                At::Blob(id) => {
+                    wanted.push((stack, id, Waiting::Removed));
+                    continue;
+                }
+            },
+            (None, Some(n)) => {
+                Pair::Differ(None, Some(parse_listed(n, None, &read_file(cwd, n)?)?))
+            }
+            (None, None) => continue,
         };
-        let bytes = git(cwd, &["cat-file", "blob", &blobs[&name]]).map_err(|why| Error::Io {
-            path: shown.clone(),
+        each(stack, pair);
+    }
+    let Some(revision) = &old.revision else {
+        return Ok(());
+    };
+    let asked: Vec<(&str, &str)> = wanted
+        .iter()
+        .map(|(stack, id, _)| (*id, old.stacks[*stack].file.as_str()))
+        .collect();
+    let mut wanted = wanted.into_iter();
+    cat_blobs(cwd, &asked, &revision.label, |bytes| {
+        let (stack, _, then) = wanted.next().expect("one blob per id asked for");
+        let o = &old.stacks[stack];
+        let base = |bytes: &[u8]| parse_listed(o, Some(revision), bytes);
+        let pair = match then {
+            Waiting::Removed => Pair::Differ(Some(base(&bytes)?), None),
+            Waiting::Changed | Waiting::Compare => {
+                let n = &new.stacks[stack];
+                let nb = read_file(cwd, n)?;
+                if matches!(then, Waiting::Compare) && nb == bytes {
+                    same(o, n)
+                } else {
+                    let n = parse_listed(n, None, &nb)?;
+                    Pair::Differ(Some(base(&bytes)?), Some(n))
+                }
+            }
+        };
+        each(stack, pair);
+        Ok(())
+    })
+}
+
+fn same(o: &Listed, n: &Listed) -> Pair {
+    Pair::Same {
+        base_file: o.file.clone(),
+        file: n.file.clone(),
+    }
+}
+
+/// The bytes of a template file (not a git blob).
+fn read_file(cwd: &Path, t: &Listed) -> Result<Vec<u8>, Error> {
+    let At::File(path) = &t.at else {
+        unreachable!("only files are read from disk")
+    };
+    read_bounded(&cwd.join(path), TEMPLATE_MAX_BYTES)
+        .map_err(|e| Error::io(&t.file, "cannot read the template", &e))
+}
+
+/// Parses a template read from its file, or from `revision` (errors then name the revision:
+/// `HEAD:out/fleet.template.yaml:3:1`; reports show the path alone, the base names the
+/// revision).
+fn parse_listed(t: &Listed, revision: Option<&Revision>, bytes: &[u8]) -> Result<Template, Error> {
+    let mut template = match revision {
+        Some(r) => parse(&format!("{}:{}", r.label, t.file), bytes)?,
+        None => parse(&t.file, bytes)?,
+    };
+    template.file.clone_from(&t.file);
+    Ok(template)
+}
+
+/// Reads the blobs `asked` names (`(blob id, file as shown)`) with one `git cat-file --batch`,
+/// handing each one's bytes to `each`, in order. Stops at the first error, `each`'s or git's.
+fn cat_blobs(
+    cwd: &Path,
+    asked: &[(&str, &str)],
+    label: &str,
+    mut each: impl FnMut(Vec<u8>) -> Result<(), Error>,
+) -> Result<(), Error> {
+    if asked.is_empty() {
+        return Ok(());
+    }
+    let mut child = Command::new("git")
+        .args(["cat-file", "--batch"])
+        .current_dir(cwd)
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| git_error(None, spawn_words(&e), None))?;
+    let (Some(mut stdin), Some(stdout), Some(mut stderr)) =
+        (child.stdin.take(), child.stdout.take(), child.stderr.take())
+    else {
+        unreachable!("all three streams are piped")
+    };
+    let mut input = String::new();
+    for (id, _) in asked {
+        input.push_str(id);
+        input.push('\n');
+    }
+    thread::scope(|scope| {
+        // Written from a thread: git answers while it reads, and a full pipe either way would
+        // otherwise stop both. Closing stdin (the drop) tells git there is nothing more.
+        scope.spawn(move || {
+            let _ = stdin.write_all(input.as_bytes());
+        });
+        let errors = scope.spawn(move || {
+            let mut text = Vec::new();
+            let _ = stderr.read_to_end(&mut text);
+            text
+        });
+        let read = read_batch(BufReader::new(stdout), asked, label, &mut each);
+        if read.is_err() {
+            // Unblocks the writer, and stops git reading what is no longer wanted.
+            let _ = child.kill();
+        }
+        let status = child.wait();
+        let errors = errors.join().unwrap_or_default();
+        read?;
+        match status {
+            Ok(s) if s.success() => Ok(()),
+            Ok(_) => Err(git_error(
+                None,
+                format!(
+                    "cannot read the templates at {label}: {}",
+                    first_line(&errors)
+                ),
+                None,
+            )),
+            Err(e) => Err(git_error(None, format!("cannot run git: {e}"), None)),
+        }
+    })
+}
+
+/// `git cat-file --batch`'s answers: per blob asked for, `<id> blob <size> LF <bytes> LF`, or
+/// `<id> missing LF`.
+fn read_batch(
+    mut from: impl BufRead,
+    asked: &[(&str, &str)],
+    label: &str,
+    each: &mut impl FnMut(Vec<u8>) -> Result<(), Error>,
+) -> Result<(), Error> {
+    for (id, file) in asked {
+        let failed = |why: String| Error::Io {
+            path: (*file).to_owned(),
             doing: Some(format!("cannot read the template at {label}")),
             why,
             help: None,
+        };
+        let mut header = Vec::new();
+        from.read_until(b'\n', &mut header)
+            .map_err(|e| failed(format!("git cat-file: {e}")))?;
+        let header = String::from_utf8_lossy(&header);
+        let mut words = header.trim_end().split(' ');
+        let size = match (words.next(), words.next(), words.next()) {
+            (Some(got), Some("blob"), Some(size)) if got == *id => size.parse::<u64>().ok(),
+            _ => None,
+        }
+        .ok_or_else(|| {
+            let said = header.trim_end();
+            failed(if said.is_empty() {
+                "git cat-file ended early".to_owned()
+            } else {
+                format!("git cat-file answered `{said}` for blob {id}")
+            })
         })?;
-        // Errors name the revision; reports show the path alone (the base names the revision).
-        let mut template = parse(&format!("{label}:{shown}"), &bytes)?;
-        template.file = shown;
-        side.insert(stack, template);
+        if size > TEMPLATE_MAX_BYTES {
+            return Err(failed(format!(
+                "larger than {} KiB, the most synth reads (is it the right file?)",
+                TEMPLATE_MAX_BYTES / 1024
+            )));
+        }
+        let mut bytes = vec![0; usize::try_from(size).unwrap_or(usize::MAX)];
+        let mut end = [0u8; 1];
+        from.read_exact(&mut bytes)
+            .and_then(|()| from.read_exact(&mut end))
+            .map_err(|e| failed(format!("git cat-file: {e}")))?;
+        each(bytes)?;
     }
-    Ok((base, side))
+    Ok(())
+}
+
+/// Why git could not be started.
+fn spawn_words(e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::NotFound => "git is not installed or not on PATH".to_owned(),
+        _ => format!("cannot run git: {e}"),
+    }
+}
+
+/// Git's first error line, without its `fatal: ` or `error: `.
+fn first_line(stderr: &[u8]) -> String {
+    let err = String::from_utf8_lossy(stderr);
+    err.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("git failed")
+        .trim_start_matches("fatal: ")
+        .trim_start_matches("error: ")
+        .to_owned()
 }
 
 #[cfg(test)]
@@ -373,6 +680,47 @@ mod tests {
             ]
         );
         assert_eq!(notes.len(), 1);
+    }
+
+    #[test]
+    fn blob_ids_are_what_git_hash_object_prints() {
+        // `git hash-object` of an empty file, and of "hello\n" (SHA-1 repositories).
+        assert_eq!(blob_id(b""), "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391");
+        assert_eq!(
+            blob_id(b"hello\n"),
+            "ce013625030ba8dba906f756967f9e9ca394464a"
+        );
+    }
+
+    #[test]
+    fn batch_answers_are_read_in_order_and_refused_when_wrong() {
+        let ids = [("a1", "out/a.template.yaml"), ("b2", "out/b.template.yaml")];
+        let mut got = Vec::new();
+        read_batch(
+            &b"a1 blob 3\nabc\nb2 blob 0\n\n"[..],
+            &ids,
+            "HEAD",
+            &mut |b| {
+                got.push(b);
+                Ok(())
+            },
+        )
+        .unwrap();
+        assert_eq!(got, [b"abc".to_vec(), Vec::new()]);
+        for (answer, why) in [
+            (&b"a1 missing\n"[..], "answered `a1 missing`"),
+            (b"a1 tree 3\nabc\n", "answered `a1 tree 3`"),
+            (b"a1 blob 9\nabc\n", "failed to fill whole buffer"),
+            (b"", "ended early"),
+            (b"a1 blob 99999999\n", "larger than 2048 KiB"),
+        ] {
+            let e = read_batch(answer, &ids, "HEAD", &mut |_| Ok(())).unwrap_err();
+            let text = e.to_string();
+            assert!(
+                text.starts_with("out/a.template.yaml: error") && text.contains(why),
+                "{text}"
+            );
+        }
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! broadening or narrowing; resources added, removed, replaced (with what a replacement breaks
 //! here) and modified; trust policy changes leaf by leaf.
 //!
-//! Parts: [`base`] reads both sides, [`compare`] diffs one stack (its grants in `grants`, its
+//! Parts: [`base`] reads both sides (parsing only the templates whose bytes differ), [`compare`] diffs one stack (its grants in `grants`, its
 //! role mappings in `mappings`, its resources in `resources`), [`mqtt`] reads policy resources back as MQTT grants, [`model`] is
 //! the report, [`render`] prints text and Markdown.
 //!
@@ -15,7 +15,10 @@
 //! 2 when a side cannot be read (bad revision, not a repository, unreadable or malformed
 //! template).
 //!
-//! `--format json` prints one document (shape version 1; every field always present):
+//! Text and Markdown count the unchanged stacks (`--verbose` lists them by name), and Markdown
+//! stays within a GitHub comment (`render::COMMENT_MAX_BYTES`), cut between stacks with a note.
+//! `--format json` prints one document, always complete (shape version 1; every field always
+//! present):
 //!
 //! ```text
 //! { "version": 1,
@@ -24,7 +27,7 @@
 //!   "summary": { "stacks_changed", "stacks_unchanged", "broadening", "narrowing", "cross_identity",
 //!                "trust_changes", "resources_added", "resources_removed",
 //!                "resources_replaced", "resources_modified" },            // counts
-//!   "stacks": [ {                                                         // sorted by name
+//!   "stacks": [ {                           // every stack, unchanged ones too, sorted by name
 //!     "stack": "fleet", "status": "added" | "removed" | "changed" | "unchanged",
 //!     "base_file": "out/fleet.template.yaml" | null, "file": "out/fleet.template.yaml" | null,
 //!     "roles": [ {                                                        // by pool, identities
@@ -66,20 +69,3 @@ pub mod model;
 pub mod mqtt;
 pub mod render;
 mod resources;
-
-use std::collections::BTreeMap;
-
-use base::Side;
-use compare::Template;
-
-/// Both sides by stack name: `(base, current)`, either missing when the stack is new or gone.
-pub fn pair(old: Side, new: Side) -> BTreeMap<String, (Option<Template>, Option<Template>)> {
-    let mut stacks: BTreeMap<String, (Option<Template>, Option<Template>)> = BTreeMap::new();
-    for (name, t) in old {
-        stacks.entry(name).or_default().0 = Some(t);
-    }
-    for (name, t) in new {
-        stacks.entry(name).or_default().1 = Some(t);
-    }
-    stacks
-}

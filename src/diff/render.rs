@@ -184,10 +184,11 @@ fn changed(report: &Report) -> impl Iterator<Item = &StackDiff> {
 // ---------------------------------------------------------------------------------------------
 // Text
 
-/// Plain text.
-pub fn text(report: &Report) -> String {
+/// Plain text. Unchanged stacks are counted; `verbose` lists them by name too.
+pub fn text(report: &Report, verbose: bool) -> String {
     let mut out = String::new();
     let base = report.base.describe();
+    let same = unchanged(report);
     if report.summary.is_empty() {
         put(
             &mut out,
@@ -197,6 +198,9 @@ pub fn text(report: &Report) -> String {
                 report.stacks.len()
             ),
         );
+        if verbose && !same.is_empty() {
+            put(&mut out, &format!("unchanged: {}", same.join(", ")));
+        }
         return out;
     }
     let (stacks, detail) = counts(&report.summary);
@@ -208,10 +212,19 @@ pub fn text(report: &Report) -> String {
     for s in changed(report) {
         text_stack(s, &mut out);
     }
-    let same = unchanged(report);
     if !same.is_empty() {
         out.push('\n');
-        put(&mut out, &format!("unchanged: {}", same.join(", ")));
+        if verbose {
+            put(&mut out, &format!("unchanged: {}", same.join(", ")));
+        } else {
+            put(
+                &mut out,
+                &format!(
+                    "unchanged: {} stack(s) (`synth diff --verbose` lists them)",
+                    same.len()
+                ),
+            );
+        }
     }
     out
 }
@@ -328,9 +341,22 @@ fn put(out: &mut String, line: &str) {
 // ---------------------------------------------------------------------------------------------
 // Markdown
 
-/// GitHub-flavoured Markdown for a PR comment.
-pub fn markdown(report: &Report) -> String {
-    let mut out = String::new();
+/// The most a GitHub comment body may hold: the API refuses a longer one with "Body is too long
+/// (maximum is 65536 characters)". Counted here in UTF-8 bytes, never fewer than characters, so
+/// the limit holds whether GitHub counts characters or bytes.
+pub const COMMENT_MAX_BYTES: usize = 65_536;
+
+/// GitHub-flavoured Markdown for a PR comment, at most [`COMMENT_MAX_BYTES`] long: the summary
+/// first, then a section per changed stack; when they would not fit, the last sections are left
+/// out whole and a note says how many and how to get the full report. Unchanged stacks are
+/// counted; `verbose` lists them by name too (when that fits).
+pub fn markdown(report: &Report, verbose: bool) -> String {
+    markdown_within(report, verbose, COMMENT_MAX_BYTES)
+}
+
+/// [`markdown`] within `max` bytes (as long as the summary and the note fit at all).
+pub fn markdown_within(report: &Report, verbose: bool, max: usize) -> String {
+    let mut head = String::new();
     let base = match &report.base {
         super::model::Base::Git { rev, commit } => {
             let short: String = commit.chars().take(7).collect();
@@ -343,33 +369,104 @@ pub fn markdown(report: &Report) -> String {
         super::model::Base::Dir { dir } => code(dir),
     };
     let _ = writeln!(
-        out,
+        head,
         "## Permission diff: {} against {base}\n",
         code(&report.out)
     );
+    let same = unchanged(report);
     if report.summary.is_empty() {
         let _ = writeln!(
-            out,
+            head,
             "No changes: {} stack(s) unchanged.",
             report.stacks.len()
         );
+        if verbose && !same.is_empty() {
+            let list = md_unchanged(&same, true);
+            if head.len() + list.len() < max {
+                let _ = write!(head, "\n{list}");
+            }
+        }
+        return head;
+    }
+    let _ = writeln!(head, "{}", md_summary(&report.summary));
+    let sections: Vec<(String, bool)> = changed(report)
+        .map(|s| {
+            let mut text = String::new();
+            md_stack(s, &mut text);
+            (text, broadens(s))
+        })
+        .collect();
+    let tail = |note: &str, list: bool| {
+        let mut tail = String::from("\n");
+        tail.push_str(note);
+        if !same.is_empty() {
+            tail.push_str(&md_unchanged(&same, list));
+        }
+        tail.push_str(FOOTNOTE);
+        tail
+    };
+    let all: usize = sections.iter().map(|(t, _)| t.len()).sum();
+    let whole = tail("", verbose);
+    if head.len() + all + whole.len() <= max {
+        let mut out = head;
+        for (t, _) in &sections {
+            out.push_str(t);
+        }
+        out.push_str(&whole);
         return out;
     }
-    let _ = writeln!(out, "{}", md_summary(&report.summary));
-    for s in changed(report) {
-        md_stack(s, &mut out);
+    // Too long: whole stack sections while they fit beside the longest note this can need.
+    let total = sections.len();
+    let room = max.saturating_sub(head.len() + tail(&cut_note(total, total, total), false).len());
+    let mut used = 0;
+    let shown = sections
+        .iter()
+        .take_while(|(t, _)| {
+            used += t.len();
+            used <= room
+        })
+        .count();
+    let left = total - shown;
+    let broadening = sections[shown..].iter().filter(|(_, b)| *b).count();
+    let mut out = head;
+    for (t, _) in &sections[..shown] {
+        out.push_str(t);
     }
-    let same = unchanged(report);
-    let _ = writeln!(out);
-    if !same.is_empty() {
-        let same: Vec<String> = same.iter().map(|s| code(s)).collect();
-        let _ = writeln!(out, "Unchanged: {}.\n", same.join(", "));
-    }
-    let _ = writeln!(
-        out,
-        "<sub>Grants are read from the generated policies. `*` is a policy wildcard (any characters, across topic levels); `${{identity}}` is the caller's Cognito identity id. Broadening: an added Allow or a removed Deny.</sub>"
-    );
+    out.push_str(&tail(&cut_note(left, total, broadening), false));
     out
+}
+
+const FOOTNOTE: &str = "<sub>Grants are read from the generated policies. `*` is a policy wildcard (any characters, across topic levels); `${identity}` is the caller's Cognito identity id. Broadening: an added Allow or a removed Deny.</sub>\n";
+
+/// Why the comment stops early, and where the rest is.
+fn cut_note(left: usize, total: usize, broadening: usize) -> String {
+    format!(
+        "**{left} of {total} changed stack(s) not shown** ({broadening} of them with broadening changes): this comment would pass GitHub's limit of 65,536 characters. The full report: `synth diff --format json`, or the text report (`synth diff`) kept as a CI artifact.\n\n"
+    )
+}
+
+/// The unchanged stacks, listed or counted.
+fn md_unchanged(same: &[&str], list: bool) -> String {
+    if list {
+        let same: Vec<String> = same.iter().map(|s| code(s)).collect();
+        format!("Unchanged: {}.\n\n", same.join(", "))
+    } else {
+        format!(
+            "Unchanged: {} stack(s) (`synth diff --verbose` lists them).\n\n",
+            same.len()
+        )
+    }
+}
+
+/// True when a stack has a change a reviewer must look at: a broadening grant or role mapping,
+/// or a trust policy change.
+fn broadens(s: &StackDiff) -> bool {
+    s.roles
+        .iter()
+        .flat_map(|r| &r.grants)
+        .any(|g| g.kind == Kind::Broadening)
+        || s.mappings.iter().any(|m| m.kind == Some(Kind::Broadening))
+        || s.resources.iter().any(|r| !r.trust.is_empty())
 }
 
 /// `1 stack(s) changed, 2 unchanged · grants: **2 broadening**, 0 narrowing · resources: ...`,
@@ -536,5 +633,128 @@ fn md_resources(resources: &[ResourceChange], out: &mut String) {
             code(&r.kind),
             details.join("<br>")
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diff::model::{Base, JSON_VERSION, LayerRef};
+
+    /// A report of `changed` stacks with `grants` broadening grants each, and `same` unchanged.
+    fn report(changed: usize, grants: usize, same: usize) -> Report {
+        let grant = |i: usize| GrantChange {
+            change: Change::Added,
+            kind: Kind::Broadening,
+            effect: "Allow",
+            action: "iot:Subscribe".into(),
+            resource: format!("topicfilter/t/{i}"),
+            mqtt: Some(format!("subscribe t/{i}")),
+            layers: vec![LayerRef {
+                layer: "iot",
+                resource: "P".into(),
+                policy: None,
+            }],
+            effective: true,
+            cross_identity: None,
+            sort: (String::new(), 0),
+        };
+        let stack = |name: String, status: Status, n: usize| StackDiff {
+            stack: name,
+            status,
+            base_file: None,
+            file: None,
+            roles: if n == 0 {
+                Vec::new()
+            } else {
+                vec![RoleDiff {
+                    pool: "p".into(),
+                    pool_renamed_from: None,
+                    identities: "authenticated",
+                    role: "member".into(),
+                    renamed_from: None,
+                    status: Status::Changed,
+                    role_id: "R".into(),
+                    grants: (0..n).map(grant).collect(),
+                    broadened: Vec::new(),
+                }]
+            },
+            resources: Vec::new(),
+            mappings: Vec::new(),
+            sections: Vec::new(),
+        };
+        let mut stacks: Vec<StackDiff> = (0..changed)
+            .map(|i| stack(format!("c{i:03}"), Status::Changed, grants))
+            .collect();
+        stacks.extend((0..same).map(|i| stack(format!("u{i:03}"), Status::Unchanged, 0)));
+        Report {
+            version: JSON_VERSION,
+            base: Base::Dir { dir: "old".into() },
+            out: "out".into(),
+            summary: Summary {
+                stacks_changed: changed,
+                stacks_unchanged: same,
+                broadening: changed * grants,
+                ..Summary::default()
+            },
+            stacks,
+        }
+    }
+
+    #[test]
+    fn a_report_that_fits_is_whole() {
+        let r = report(3, 2, 2);
+        let md = markdown(&r, false);
+        assert_eq!(md.matches("### Stack").count(), 3);
+        assert!(!md.contains("not shown"));
+        assert!(md.contains("Unchanged: 2 stack(s) (`synth diff --verbose` lists them)."));
+        let md = markdown(&r, true);
+        assert!(md.contains("Unchanged: `u000`, `u001`."));
+    }
+
+    #[test]
+    fn a_long_report_is_cut_between_stacks_within_the_limit() {
+        let r = report(50, 20, 3);
+        let whole = markdown_within(&r, true, usize::MAX);
+        for max in [4_000, 10_000, 30_000, whole.len() - 1] {
+            let md = markdown_within(&r, true, max);
+            assert!(md.len() <= max, "{} > {max}", md.len());
+            let shown = md.matches("### Stack").count();
+            assert!(shown < 50, "{max}");
+            // Cut at a boundary: what is shown is the whole report's first `shown` sections.
+            let end = md.rfind("\n\n**").unwrap();
+            assert!(whole.starts_with(&md[..end]), "{max}");
+            assert!(
+                md.contains(&format!(
+                    "**{} of 50 changed stack(s) not shown** ({} of them with broadening changes)",
+                    50 - shown,
+                    50 - shown
+                )),
+                "{md}"
+            );
+            // The unchanged stacks are counted, no longer listed, and the footnote stays.
+            assert!(md.contains("Unchanged: 3 stack(s)"));
+            assert!(md.ends_with("</sub>\n"));
+            // Nearly full: one more section would not have fitted.
+            if shown < 49 {
+                let next = whole
+                    .split("\n### Stack")
+                    .nth(shown + 1)
+                    .map_or(0, |s| s.len() + "\n### Stack".len());
+                assert!(md.len() + next > max, "{max}: room for one more");
+            }
+        }
+        // A limit of exactly the whole report's size keeps it whole.
+        assert_eq!(markdown_within(&r, true, whole.len()), whole);
+    }
+
+    #[test]
+    fn unchanged_stacks_are_counted_in_text_and_listed_when_verbose() {
+        let r = report(1, 1, 2);
+        assert!(
+            text(&r, false)
+                .ends_with("\nunchanged: 2 stack(s) (`synth diff --verbose` lists them)\n")
+        );
+        assert!(text(&r, true).ends_with("\nunchanged: u000, u001\n"));
     }
 }

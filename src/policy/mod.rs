@@ -32,6 +32,9 @@ pub struct Broadening {
     pub grant: String,
     /// The policy resource that broadens it.
     pub resource: String,
+    /// The action of the statement that holds `resource` for this grant (`iot:Receive` for the
+    /// `topic/` half of a subscription), so a split IoT policy can say which part widens it.
+    pub action: &'static str,
 }
 
 /// What one role may do over MQTT.
@@ -167,6 +170,7 @@ impl Grants {
                 self.broadened.insert(Broadening {
                     grant: format!("{verb} {text}"),
                     resource: resource.clone(),
+                    action: target.action(),
                 });
             }
             match target {
@@ -209,6 +213,18 @@ enum Target {
     Retain,
     Subscribe,
     Receive,
+}
+
+impl Target {
+    /// The action of the statement (see [`Grants::statements`]) that holds this target's resources.
+    fn action(self) -> &'static str {
+        match self {
+            Target::Publish => "iot:Publish",
+            Target::Retain => "iot:RetainPublish",
+            Target::Subscribe => "iot:Subscribe",
+            Target::Receive => "iot:Receive",
+        }
+    }
 }
 
 #[cfg(test)]
@@ -267,7 +283,8 @@ mod tests {
             g.broadened.into_iter().collect::<Vec<_>>(),
             [Broadening {
                 grant: "publish devices/${identity}/status/+".into(),
-                resource: "topic/devices/${identity}/status/*".into()
+                resource: "topic/devices/${identity}/status/*".into(),
+                action: "iot:Publish",
             }]
         );
     }

@@ -284,3 +284,22 @@ fn a_stack_without_a_template_is_exit_2() {
     );
     assert!(!s.exists("out"));
 }
+
+/// A spec reached through a symbolic link is built by `synth`, so `deploy-command` finds its
+/// stack too (it used to skip it and say the stack did not exist).
+#[cfg(unix)]
+#[test]
+fn a_symlinked_spec_is_found_like_synth_builds_it() {
+    let s = Scratch::new().file("specs/shop.yaml", shop());
+    fs::create_dir_all(s.path().join("stacks")).unwrap();
+    std::os::unix::fs::symlink("../specs/shop.yaml", s.path().join("stacks/shop.yaml")).unwrap();
+    let built = s.run(&[]);
+    assert_eq!(built.code, 0, "{built:?}");
+    let ran = s.run(&["deploy-command", "shop"]);
+    assert_eq!(ran.code, 0, "{ran:?}");
+    assert!(
+        ran.stdout.starts_with("aws cloudformation deploy"),
+        "{}",
+        ran.stdout
+    );
+}

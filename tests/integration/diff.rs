@@ -1143,3 +1143,249 @@ fn role_mapping_changes_are_told_in_words_and_judged() {
     );
     assert!(v["summary"]["broadening"].as_u64().unwrap() >= 1);
 }
+
+#[test]
+fn identical_templates_are_not_parsed_and_changed_ones_are() {
+    // A malformed template (no stack generates it, so the stale check leaves it alone) on both
+    // sides with the same bytes: unchanged, never parsed, so no error. With other bytes it is
+    // parsed, and an error (before this, an identical malformed template was an error too).
+    let r = Repo::with_shop();
+    r.write("out/broken.template.yaml", "Resources: [unclosed\n");
+    r.commit("broken");
+    let json = r.json(&["--base", "HEAD"]);
+    let broken = &json["stacks"][0];
+    assert_eq!(broken["stack"], "broken", "{json:#}");
+    assert_eq!(broken["status"], "unchanged", "{json:#}");
+    assert_eq!(broken["base_file"], "out/broken.template.yaml");
+    assert_eq!(broken["file"], "out/broken.template.yaml");
+    // The same through a directory base.
+    r.write("old/broken.template.yaml", "Resources: [unclosed\n");
+    r.write("old/shop.template.yaml", &r.read("out/shop.template.yaml"));
+    let ran = r.diff(&["--base-dir", "old"], 0);
+    assert!(ran.stdout.contains("no changes (2 stack(s))"), "{ran:?}");
+    // Changed and still malformed: parsed, so an error at its position, and no report.
+    r.write("out/broken.template.yaml", "Resources: [still unclosed\n");
+    let ran = r.diff(&["--base", "HEAD"], 2);
+    assert!(
+        ran.stderr.starts_with("out/broken.template.yaml:1:"),
+        "{}",
+        ran.stderr
+    );
+    assert!(ran.stdout.is_empty(), "{}", ran.stdout);
+    // The current side is read first: its error is the one shown.
+    let ran = r.diff(&["--base-dir", "old"], 2);
+    assert!(
+        ran.stderr.starts_with("out/broken.template.yaml:1:"),
+        "{}",
+        ran.stderr
+    );
+}
+
+/// A spec like the fixture's, for stack `name`.
+fn shop_named(name: &str) -> String {
+    edit(&shop(), "stack: shop\n", &format!("stack: {name}\n"))
+}
+
+#[test]
+fn unchanged_stacks_are_counted_and_listed_with_verbose() {
+    let r = Repo::with_shop();
+    for name in ["aisle", "till"] {
+        r.write(&format!("stacks/{name}.yaml"), &shop_named(name));
+    }
+    r.build();
+    r.commit("three shops");
+    r.add_alerts();
+    let ran = r.diff(&["--base", "HEAD"], 0);
+    assert!(
+        ran.stdout
+            .ends_with("\nunchanged: 2 stack(s) (`synth diff --verbose` lists them)\n"),
+        "{}",
+        ran.stdout
+    );
+    assert!(!ran.stdout.contains("aisle"), "{}", ran.stdout);
+    let ran = r.diff(&["--base", "HEAD", "--verbose"], 0);
+    assert!(
+        ran.stdout.ends_with("\nunchanged: aisle, till\n"),
+        "{}",
+        ran.stdout
+    );
+    let md = r
+        .diff(&["--base", "HEAD", "--format", "markdown"], 0)
+        .stdout;
+    assert!(
+        md.contains("\n\nUnchanged: 2 stack(s) (`synth diff --verbose` lists them).\n\n<sub>"),
+        "{md}"
+    );
+    let md = r
+        .diff(&["--base", "HEAD", "--format", "markdown", "--verbose"], 0)
+        .stdout;
+    assert!(
+        md.contains("\n\nUnchanged: `aisle`, `till`.\n\n<sub>"),
+        "{md}"
+    );
+    // JSON lists every stack, with or without --verbose.
+    let json = r.json(&["--base", "HEAD"]);
+    let stacks: Vec<(&str, &str)> = json["stacks"]
+        .as_array()
+        .expect("stacks")
+        .iter()
+        .map(|s| {
+            (
+                s["stack"].as_str().unwrap_or_default(),
+                s["status"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        stacks,
+        [
+            ("aisle", "unchanged"),
+            ("shop", "changed"),
+            ("till", "unchanged")
+        ]
+    );
+    // Nothing changed: the count is the whole report; --verbose names them.
+    r.commit("alerts");
+    let ran = r.diff(&["--base", "HEAD", "--verbose"], 0);
+    assert_eq!(
+        ran.stdout.lines().nth(1),
+        Some("unchanged: aisle, shop, till"),
+        "{}",
+        ran.stdout
+    );
+}
+
+#[test]
+fn a_sha256_repository_compares_bytes() {
+    // Blob ids there are SHA-256: synth cannot compute them, so it reads the base's bytes.
+    let r = Repo {
+        dir: tempfile::tempdir().expect("temp dir"),
+    };
+    r.git(&["init", "--quiet", "--object-format=sha256"]);
+    r.spec(&shop());
+    r.build();
+    // Identical bytes are found without parsing there too (see the test above).
+    r.write("out/broken.template.yaml", "Resources: [unclosed\n");
+    let commit = r.commit("shop");
+    assert_eq!(commit.len(), 64, "not a SHA-256 repository");
+    let json = r.json(&["--base", "HEAD"]);
+    assert_eq!(json["stacks"][0]["status"], "unchanged", "{json:#}");
+    assert_eq!(json["stacks"][1]["status"], "unchanged", "{json:#}");
+    r.add_alerts();
+    let json = r.json(&["--base", "HEAD"]);
+    assert_eq!(json["stacks"][1]["status"], "changed", "{json:#}");
+    assert_eq!(json["summary"]["broadening"], 2, "{json:#}");
+    r.write("out/broken.template.yaml", "Resources: [still unclosed\n");
+    let ran = r.diff(&["--base", "HEAD"], 2);
+    assert!(
+        ran.stderr.starts_with("out/broken.template.yaml:1:"),
+        "{}",
+        ran.stderr
+    );
+}
+
+#[test]
+fn a_markdown_report_too_long_for_a_comment_is_cut_between_stacks() {
+    use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+    const STACKS: usize = 120;
+    let r = Repo::with_shop();
+    // Templates written by hand (no stacks directory): each of STACKS stacks gains 40 topics
+    // in both layers, some 6 KiB of Markdown each, far more than a comment holds.
+    let text = fs::read(r.path().join("out/shop.template.yaml")).expect("template");
+    let base = cogsynth::source::parse("t.yaml", &text)
+        .expect("parses")
+        .value;
+    let arn = |t: &str| serde_json::json!({ "Fn::Sub": format!("arn:${{AWS::Partition}}:iot:${{AWS::Region}}:${{AWS::AccountId}}:topicfilter/{t}") });
+    let base_text = serde_json::to_string_pretty(&base).expect("json");
+    for i in 0..STACKS {
+        let mut new = base.clone();
+        for path in [
+            "/Resources/ShopAuthenticatedRole/Properties/Policies/0/PolicyDocument/Statement",
+            "/Resources/ShopIotPolicy/Properties/PolicyDocument/Statement",
+        ] {
+            let subscribe = new
+                .pointer_mut(path)
+                .expect("statements")
+                .as_array_mut()
+                .expect("statements")
+                .iter_mut()
+                .find(|s| s["Action"] == "iot:Subscribe")
+                .expect("a subscribe statement");
+            let list = subscribe["Resource"].as_array_mut().expect("resources");
+            list.extend((0..40).map(|t| arn(&format!("shop/{i}/topic-{t}"))));
+        }
+        let name = format!("s{i:03}.template.json");
+        r.write(&format!("base/{name}"), &base_text);
+        r.write(
+            &format!("new/{name}"),
+            &serde_json::to_string_pretty(&new).expect("json"),
+        );
+    }
+    // And one unchanged stack.
+    r.write("base/same.template.json", &base_text);
+    r.write("new/same.template.json", &base_text);
+    let args = [
+        "--base-dir",
+        "base",
+        "--out",
+        "new",
+        "--stacks",
+        "none",
+        "--format",
+    ];
+    let md = r.diff(&[&args[..], &["markdown"]].concat(), 0).stdout;
+    assert!(md.len() <= 65_536, "{} bytes", md.len());
+    assert!(md.len() > 60_000, "cut far too early: {} bytes", md.len());
+    // Summary first.
+    assert!(
+        md.lines().nth(2).is_some_and(|l| l.starts_with(&format!(
+            "{STACKS} stack(s) changed, 1 unchanged · grants: **{} broadening**",
+            STACKS * 40
+        ))),
+        "{md}"
+    );
+    // Headings, and the table rows under each.
+    let mut sections: Vec<(String, usize)> = Vec::new();
+    let mut in_heading = false;
+    for event in Parser::new_ext(&md, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH) {
+        match event {
+            Event::Start(Tag::Heading { .. }) => {
+                in_heading = true;
+                sections.push((String::new(), 0));
+            }
+            Event::End(TagEnd::Heading(_)) => in_heading = false,
+            Event::Text(t) | Event::Code(t) if in_heading => {
+                sections.last_mut().expect("a heading").0.push_str(&t);
+            }
+            Event::Start(Tag::TableRow) => sections.last_mut().expect("a heading").1 += 1,
+            Event::Start(Tag::Link { .. } | Tag::HtmlBlock) => panic!("{event:?} in\n{md}"),
+            _ => {}
+        }
+    }
+    // The report's heading, then whole stack sections in name order: every one shown has all
+    // the rows of the first (all stacks changed alike), the last one included.
+    let stacks = &sections[1..];
+    let shown = stacks.len();
+    assert!(shown > 0 && shown < STACKS, "{shown} stacks shown");
+    for (i, (heading, rows)) in stacks.iter().enumerate() {
+        assert_eq!(*heading, format!("Stack s{i:03}: changed"));
+        assert_eq!(*rows, stacks[0].1, "{heading}");
+    }
+    // 40 grant rows (each in both layers) and two modified resources.
+    assert_eq!(stacks[0].1, 42);
+    let note = format!(
+        "|\n\n**{} of {STACKS} changed stack(s) not shown** ({} of them with broadening changes): this comment would pass GitHub's limit of 65,536 characters. The full report: `synth diff --format json`, or the text report (`synth diff`) kept as a CI artifact.\n\n",
+        STACKS - shown,
+        STACKS - shown
+    );
+    let at = md.find(&note).unwrap_or_else(|| panic!("no note in\n{md}"));
+    assert!(
+        md[at..].contains("Unchanged: 1 stack(s) (`synth diff --verbose` lists them).\n\n<sub>"),
+        "{}",
+        &md[at..]
+    );
+    // JSON stays complete.
+    let json: Value =
+        serde_json::from_str(&r.diff(&[&args[..], &["json"]].concat(), 0).stdout).expect("json");
+    assert_eq!(json["stacks"].as_array().map(Vec::len), Some(STACKS + 1));
+}

@@ -685,6 +685,16 @@ fn a_closed_stdout_is_an_error_not_a_panic() {
         &["rules", "CIP-POOL-001"],
         &["deploy-command", "fleet"],
         &["diff", "--base-dir", "out"],
+        &[
+            "simulate",
+            "stacks/fleet.yaml",
+            "--role",
+            "member",
+            "--identity",
+            "us-east-1:00000000-0000-4000-8000-000000000001",
+            "subscribe",
+            "x",
+        ],
     ] {
         let (reader, writer) = std::io::pipe().expect("a pipe");
         drop(reader);

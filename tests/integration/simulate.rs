@@ -303,73 +303,86 @@ fn simulate_with_claims_picks_the_role_as_cognito_would() {
         args.extend_from_slice(extra);
         s.run(&args)
     };
-    let ran = sim(&[
-        "--claim",
-        "cognito:groups=support",
-        "receive",
-        "devices/us-east-1:1111/telemetry",
-    ]);
-    assert_eq!(ran.code, 0, "{ran:?}");
-    assert!(
-        ran.stdout.contains("(identity pool service: role support by mapping rule 1 (`cognito:groups` equals `support`))"),
-        "{}",
-        ran.stdout
-    );
-    // Support reads and cannot command: its IAM role denies what the pool's IoT policies allow.
-    let ran = sim(&[
-        "--claim",
-        "cognito:groups=support",
-        "publish",
-        "devices/us-east-1:5555/commands/reboot",
-    ]);
-    assert_eq!(ran.code, 1, "{ran:?}");
-    assert!(
-        ran.stdout
-            .contains("IAM role policy: no statement matches (implicit deny)")
-            && ran.stdout.contains("IoT policy: allow by IoT policy"),
-        "{}",
-        ran.stdout
-    );
-    // In both groups: support first; installer if the app asks for it.
-    let ran = sim(&[
-        "--claim",
-        "cognito:groups=installers",
-        "--claim",
-        "cognito:groups=support",
-        "publish",
-        "bench/commands/power",
-    ]);
-    assert_eq!(ran.code, 1, "{ran:?}");
-    assert!(
-        ran.stdout.contains("also ALLOW with role installer, which mapping rule 2 gives too, if the app asks for it (CustomRoleArn)"),
-        "{}",
-        ran.stdout
-    );
-    // No group: the default role.
-    let ran = sim(&[
-        "--claim",
-        "email=a@example.com",
-        "publish",
-        "devices/us-east-1:5555/commands/x",
-    ]);
-    assert_eq!(ran.code, 0, "{ran:?}");
-    assert!(
-        ran.stdout
-            .contains("role owner: no mapping rule matches, the default"),
-        "{}",
-        ran.stdout
-    );
-    // `--role` must be what the claims give.
-    let ran = sim(&[
-        "--claim",
-        "cognito:groups=support",
-        "--role",
-        "owner",
-        "receive",
-        "devices/x",
-    ]);
-    assert_eq!(ran.code, 1, "{ran:?}");
-    assert!(ran.stdout.contains("not role owner"), "{}", ran.stdout);
+    // (what it shows, the arguments after the identity, exit code, text stdout must hold)
+    let cases: &[(&str, &[&str], i32, &[&str])] = &[
+        (
+            "the chosen rule is named",
+            &[
+                "--claim",
+                "cognito:groups=support",
+                "receive",
+                "devices/us-east-1:1111/telemetry",
+            ],
+            0,
+            &[
+                "(identity pool service: role support by mapping rule 1 (`cognito:groups` equals `support`))",
+            ],
+        ),
+        (
+            "support reads and cannot command: its IAM role denies what the pool's IoT policies allow",
+            &[
+                "--claim",
+                "cognito:groups=support",
+                "publish",
+                "devices/us-east-1:5555/commands/reboot",
+            ],
+            1,
+            &[
+                "IAM role policy: no statement matches (implicit deny)",
+                "IoT policy: allow by IoT policy",
+            ],
+        ),
+        (
+            "in both groups: support first; installer if the app asks for it",
+            &[
+                "--claim",
+                "cognito:groups=installers",
+                "--claim",
+                "cognito:groups=support",
+                "publish",
+                "bench/commands/power",
+            ],
+            1,
+            &[
+                "also ALLOW with role installer, which mapping rule 2 gives too, if the app asks for it (CustomRoleArn)",
+            ],
+        ),
+        (
+            "no group: the default role",
+            &[
+                "--claim",
+                "email=a@example.com",
+                "publish",
+                "devices/us-east-1:5555/commands/x",
+            ],
+            0,
+            &["role owner: no mapping rule matches, the default"],
+        ),
+        (
+            "`--role` must be what the claims give",
+            &[
+                "--claim",
+                "cognito:groups=support",
+                "--role",
+                "owner",
+                "receive",
+                "devices/x",
+            ],
+            1,
+            &["not role owner"],
+        ),
+    ];
+    for (what, extra, code, wanted) in cases {
+        let ran = sim(extra);
+        assert_eq!(ran.code, *code, "{what}: {ran:?}");
+        for want in *wanted {
+            assert!(
+                ran.stdout.contains(want),
+                "{what}: no {want:?} in\n{}",
+                ran.stdout
+            );
+        }
+    }
     let bad = sim(&["--claim", "nonsense", "receive", "x"]);
     assert_eq!(bad.code, 2, "{bad:?}");
     assert!(bad.stderr.contains("write NAME=VALUE"), "{}", bad.stderr);

@@ -171,6 +171,7 @@ fn waiver_reason<'a>(spec: &'a Spec, rule: &str) -> Option<&'a str> {
 mod tests {
     use super::*;
     use crate::spec;
+    use std::collections::BTreeSet;
 
     fn built(text: &str) -> serde_json::Value {
         let loaded = spec::load("t.yaml", text.as_bytes()).expect("valid spec");
@@ -419,5 +420,98 @@ mod tests {
         };
         assert!(invokes("AppAuthenticatedRole"));
         assert!(!invokes("AppUnauthenticatedRole"));
+    }
+
+    /// A pool with `n` broadened subscriptions (`a/+/tNNN`: a `topicfilter/` and a `topic/`
+    /// resource each) over roles `member` and, when mapped, `other`.
+    fn broadened_spec(n: usize, mapped: bool) -> String {
+        let filters: Vec<String> = (0..n).map(|i| format!("\"a/+/t{i:03}\"")).collect();
+        let authenticated = if mapped {
+            "\n      rules: [{ claim: \"cognito:groups\", equals: o, role: other }]\n      default: member"
+        } else {
+            " member"
+        };
+        format!(
+            "version: 1\nstack: s\ntopic_scopes:\n  own:\n    subscribe: [{}]\n  lobby:\n    subscribe: [\"b/+/c\"]\nroles:\n  member: {{ scopes: [own] }}\n  other: {{ scopes: [lobby] }}\nidentity_pools:\n  app:\n    user_pools: [{{ user_pool_id: eu-west-1_Abc, client_id: abc }}]\n    authenticated:{authenticated}\n",
+            filters.join(", ")
+        )
+    }
+
+    /// The IoT policies of the template: (policy document, `Metadata.cogsynth.broadened` texts).
+    fn iot_policies(t: &serde_json::Value) -> Vec<(serde_json::Value, Vec<String>)> {
+        t["Resources"]
+            .as_object()
+            .unwrap()
+            .values()
+            .filter(|r| r["Type"] == "AWS::IoT::Policy")
+            .map(|r| {
+                let notes = r["Metadata"]["cogsynth"]["broadened"]
+                    .as_array()
+                    .map(|l| l.iter().map(|n| n.as_str().unwrap().to_owned()).collect())
+                    .unwrap_or_default();
+                (r["Properties"]["PolicyDocument"].clone(), notes)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn each_split_iot_policy_names_the_broadened_grants_it_holds() {
+        for mapped in [false, true] {
+            let t = built(&broadened_spec(60, mapped));
+            let policies = iot_policies(&t);
+            assert!(policies.len() >= 3, "split: {}", policies.len());
+            let mut seen = BTreeSet::new();
+            for (doc, notes) in &policies {
+                // Every resource this policy widens, as `<action> <resource>`.
+                let widened: BTreeSet<String> = doc["Statement"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .flat_map(|s| {
+                        let action = s["Action"].as_str().unwrap().to_owned();
+                        s["Resource"]
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .filter_map(move |r| {
+                                let arn = r["Fn::Sub"].as_str().unwrap();
+                                let resource = arn.strip_prefix(crate::arn::IOT_PREFIX).unwrap();
+                                resource
+                                    .contains("/*/")
+                                    .then(|| format!("{action} {resource}"))
+                            })
+                    })
+                    .collect();
+                let named: BTreeSet<String> = notes
+                    .iter()
+                    .map(|n| {
+                        let (grant, rest) = n.split_once(" is granted as ").unwrap();
+                        let resource = rest.split_once(": ").unwrap().0;
+                        assert!(seen.insert(n.clone()), "named twice: {n}");
+                        assert!(grant.starts_with("subscribe "), "{grant}");
+                        let action = if resource.starts_with("topicfilter/") {
+                            "iot:Subscribe"
+                        } else {
+                            "iot:Receive"
+                        };
+                        format!("{action} {resource}")
+                    })
+                    .collect();
+                assert_eq!(named, widened, "mapped: {mapped}");
+            }
+            // Every broadened grant of the pool is named once: 2 resources per `+` filter.
+            let grants = 60 + usize::from(mapped);
+            assert_eq!(seen.len(), 2 * grants, "mapped: {mapped}");
+        }
+    }
+
+    #[test]
+    fn one_iot_policy_names_every_broadened_grant_as_its_role_does() {
+        let t = built(&broadened_spec(3, false));
+        let policies = iot_policies(&t);
+        assert_eq!(policies.len(), 1);
+        let role = &t["Resources"]["AppAuthenticatedRole"]["Metadata"]["cogsynth"]["broadened"];
+        assert_eq!(role.as_array().unwrap().len(), 6);
+        assert_eq!(serde_json::json!(policies[0].1), *role);
     }
 }

@@ -3,14 +3,16 @@
 //! trusting one pool and one kind of identity, each with the note `simulate` and `diff` read.
 //! Must not: build another family of resources.
 
+use std::collections::{BTreeSet, HashMap};
+
 use super::api::attach_route_arn;
 use super::iot_policy::{iot_documents, iot_policy_name, iot_statements};
 use super::{document, inline_policy, inline_role_metadata};
 use crate::cfn::ids::PoolIds;
 use crate::cfn::model::{Node, Resource, Template};
 use crate::mqtt::{IDENTITY, POLICY_IDENTITY};
-use crate::policy::Grants;
 use crate::policy::doc::{AMR_KEY, AUD_KEY, COGNITO_PRINCIPAL, Identities};
+use crate::policy::{Broadening, Grants, Statement};
 use crate::spec::{Guests, IdentityPool, Invoke, Spec};
 
 /// Signed-in identities: IAM role ∩ IoT policy (docs/aws-facts.md §4). One IAM role per role a
@@ -63,7 +65,7 @@ pub(super) fn member_roles(
     // the attach function attaches them all (limits::check refuses more than ten).
     let union = Grants::of_roles(spec, &roles);
     let note = if pool.is_mapped() {
-        let mut note = vec![
+        vec![
             ("pool".to_owned(), Node::s(name)),
             (
                 "roles".into(),
@@ -73,26 +75,55 @@ pub(super) fn member_roles(
                 "identities".into(),
                 Node::s(Identities::Authenticated.amr()),
             ),
-        ];
-        note.extend(broadened_note(&union));
-        note
+        ]
     } else {
-        role_note(name, roles[0], Identities::Authenticated, &union)
+        role_note(name, roles[0], Identities::Authenticated, None)
     };
     let documents = iot_documents(&union.statements());
+    let own = broadened_by_document(&union.broadened, &documents);
     let count = documents.len();
-    for (i, statements) in documents.into_iter().enumerate() {
+    for (i, (statements, own)) in documents.iter().zip(own).enumerate() {
         let properties = Node::map([
             ("PolicyName", iot_policy_name(name, i)),
-            ("PolicyDocument", document(statements)),
+            (
+                "PolicyDocument",
+                document(iot_statements(statements, false)),
+            ),
         ]);
+        // Each policy names the broadened grants it holds, and only those: the pool's whole list
+        // on every policy would grow with topics × policies.
+        let mut note = note.clone();
+        note.extend(broadened_note(own));
         t.push(
             &ids.iot_policy_n(i),
             Resource::new("AWS::IoT::Policy", properties)
-                .with_metadata(Some(Node::map([("cogsynth", Node::Map(note.clone()))]))),
+                .with_metadata(Some(Node::map([("cogsynth", Node::Map(note))]))),
         );
     }
     count
+}
+
+/// For each IoT policy document, the broadened grants whose resource it holds (under the grant's
+/// action), in `broadened`'s order. Each lands in exactly one document, as its resource does.
+fn broadened_by_document<'a>(
+    broadened: &'a BTreeSet<Broadening>,
+    documents: &[Vec<Statement>],
+) -> Vec<Vec<&'a Broadening>> {
+    let mut holder: HashMap<(&str, &str), usize> = HashMap::new();
+    for (i, statements) in documents.iter().enumerate() {
+        for s in statements {
+            for r in &s.resources {
+                holder.entry((s.action, r.as_str())).or_insert(i);
+            }
+        }
+    }
+    let mut own = vec![Vec::new(); documents.len()];
+    for b in broadened {
+        let i = holder.get(&(b.action, b.resource.as_str())).copied();
+        debug_assert!(i.is_some(), "broadened {b:?} is in no IoT policy");
+        own[i.unwrap_or(0)].push(b);
+    }
+    own
 }
 
 /// The IAM role of signed-in identities that get `role`: its grants, and the right to call the
@@ -134,7 +165,7 @@ fn member_role(
             Node::list([inline_policy("mqtt-and-attach", statements)]),
         ),
     ]);
-    let note = role_note(name, role, Identities::Authenticated, &member);
+    let note = role_note(name, role, Identities::Authenticated, Some(&member));
     t.push(
         &ids.signed_in_role(role, is_default),
         Resource::new("AWS::IAM::Role", properties).with_metadata(inline_role_metadata(note)),
@@ -161,7 +192,12 @@ pub(super) fn guest_role(
             trust(&ids.pool, Identities::Unauthenticated),
         ),
     ];
-    let note = role_note(name, &guests.role, Identities::Unauthenticated, &guest);
+    let note = role_note(
+        name,
+        &guests.role,
+        Identities::Unauthenticated,
+        Some(&guest),
+    );
     let metadata = if guest.is_empty() {
         Some(Node::map([("cogsynth", Node::Map(note))]))
     } else {
@@ -199,29 +235,41 @@ fn trust(pool_id: &str, identities: Identities) -> Node {
 }
 
 /// Says which pool, role and kind of identity a role or IoT policy serves, so the template
-/// explains itself, and `simulate` and `diff` can read it back; lists every broadened grant.
-/// The entries of `Metadata.cogsynth`.
-fn role_note(pool: &str, role: &str, identities: Identities, g: &Grants) -> Vec<(String, Node)> {
+/// explains itself, and `simulate` and `diff` can read it back; with `g`, lists every broadened
+/// grant of it. The entries of `Metadata.cogsynth`.
+fn role_note(
+    pool: &str,
+    role: &str,
+    identities: Identities,
+    g: Option<&Grants>,
+) -> Vec<(String, Node)> {
     let mut note = vec![
         ("pool".to_owned(), Node::s(pool)),
         ("role".into(), Node::s(role)),
         ("identities".into(), Node::s(identities.amr())),
     ];
-    note.extend(broadened_note(g));
+    if let Some(g) = g {
+        note.extend(broadened_note(&g.broadened));
+    }
     note
 }
 
 /// The `broadened` entry of a note: every grant the translation had to widen.
-fn broadened_note(g: &Grants) -> Option<(String, Node)> {
-    if g.broadened.is_empty() {
+fn broadened_note<'a>(
+    broadened: impl IntoIterator<Item = &'a Broadening>,
+) -> Option<(String, Node)> {
+    let notes: Vec<Node> = broadened
+        .into_iter()
+        .map(|b| {
+            Node::s(format!(
+                "{} is granted as {}: in policies `*` also matches several topic levels, where MQTT `+` matches one",
+                b.grant,
+                b.resource.replace(IDENTITY, POLICY_IDENTITY)
+            ))
+        })
+        .collect();
+    if notes.is_empty() {
         return None;
     }
-    let notes = g.broadened.iter().map(|b| {
-        Node::s(format!(
-            "{} is granted as {}: in policies `*` also matches several topic levels, where MQTT `+` matches one",
-            b.grant,
-            b.resource.replace(IDENTITY, POLICY_IDENTITY)
-        ))
-    });
-    Some(("broadened".into(), Node::list(notes)))
+    Some(("broadened".into(), Node::List(notes)))
 }
