@@ -347,8 +347,9 @@ fn put(out: &mut String, line: &str) {
 pub const COMMENT_MAX_BYTES: usize = 65_536;
 
 /// GitHub-flavoured Markdown for a PR comment, at most [`COMMENT_MAX_BYTES`] long: the summary
-/// first, then a section per changed stack; when they would not fit, the last sections are left
-/// out whole and a note says how many and how to get the full report. Unchanged stacks are
+/// first, then a section per changed stack; when they would not fit, the stacks with broadening
+/// or trust changes come first, the last sections are left out whole, and a note says how many
+/// and how to get the full report. Unchanged stacks are
 /// counted; `verbose` lists them by name too (when that fits).
 pub fn markdown(report: &Report, verbose: bool) -> String {
     markdown_within(report, verbose, COMMENT_MAX_BYTES)
@@ -415,7 +416,10 @@ pub fn markdown_within(report: &Report, verbose: bool, max: usize) -> String {
         out.push_str(&whole);
         return out;
     }
-    // Too long: whole stack sections while they fit beside the longest note this can need.
+    // Too long: whole stack sections while they fit beside the longest note this can need, the
+    // ones a reviewer must look at (broadening, trust changes) first, so a cut drops the rest.
+    let mut sections = sections;
+    sections.sort_by_key(|(_, broadening)| !*broadening);
     let total = sections.len();
     let room = max.saturating_sub(head.len() + tail(&cut_note(total, total, total), false).len());
     let mut used = 0;
@@ -746,6 +750,41 @@ mod tests {
         }
         // A limit of exactly the whole report's size keeps it whole.
         assert_eq!(markdown_within(&r, true, whole.len()), whole);
+    }
+
+    /// A cut keeps the stacks a reviewer must see: one broadening stack named last, behind 50
+    /// narrowing ones, is still shown when only a few sections fit.
+    #[test]
+    fn a_cut_shows_broadening_stacks_first() {
+        let mut r = report(50, 20, 0);
+        for stack in &mut r.stacks {
+            for role in &mut stack.roles {
+                for g in &mut role.grants {
+                    g.change = Change::Removed;
+                    g.kind = Kind::Narrowing;
+                }
+            }
+        }
+        let mut z = report(1, 1, 0).stacks.remove(0);
+        z.stack = "zz-last".into();
+        r.stacks.push(z);
+        r.summary.stacks_changed = 51;
+        r.summary.broadening = 1;
+        let md = markdown_within(&r, false, 10_000);
+        assert!(md.len() <= 10_000);
+        assert!(md.contains("zz-last"), "{md}");
+        let shown = md.matches("### Stack").count();
+        assert!(shown < 51, "not cut");
+        assert!(
+            md.contains(&format!(
+                "**{} of 51 changed stack(s) not shown** (0 of them with broadening changes)",
+                51 - shown
+            )),
+            "{md}"
+        );
+        // Uncut, the order stays by name.
+        let whole = markdown_within(&r, false, usize::MAX);
+        assert!(whole.find("c000").unwrap() < whole.find("zz-last").unwrap());
     }
 
     #[test]
