@@ -128,6 +128,25 @@ pub enum Error {
     Diagnosed,
 }
 
+/// The lines of [`Error::Stale`] before its help.
+fn write_stale(
+    f: &mut dyn fmt::Write,
+    error: &str,
+    dir: &str,
+    specs: &str,
+    files: &[(String, String)],
+) -> fmt::Result {
+    let (dir, specs) = (text::escape(dir), text::escape(specs));
+    writeln!(
+        f,
+        "{dir}: {error} {dir} is not what the specs in {specs} compile to now:"
+    )?;
+    for (file, how) in files {
+        writeln!(f, "  {}: {}", text::escape(file), text::escape(how))?;
+    }
+    Ok(())
+}
+
 impl Error {
     /// An I/O failure on `path` while `doing` something.
     pub fn io(path: impl Into<String>, doing: impl Into<String>, e: &io::Error) -> Error {
@@ -179,6 +198,8 @@ impl fmt::Display for Error {
 }
 
 impl Error {
+    /// Paths and places may come from directory listings (a file name holding a newline or
+    /// ESC): each is shown escaped.
     fn write(&self, f: &mut dyn fmt::Write, paint: Paint) -> fmt::Result {
         let error = |kind: &str| paint.error(&format!("error{kind}:"));
         let help = match self {
@@ -188,6 +209,7 @@ impl Error {
                 why,
                 help,
             } => {
+                let path = text::escape(path);
                 match doing {
                     Some(doing) => writeln!(f, "{path}: {} {doing}: {why}", error("[io]"))?,
                     None => writeln!(f, "{path}: {} {why}", error("[io]"))?,
@@ -195,11 +217,11 @@ impl Error {
                 help.as_deref()
             }
             Error::Missing { path, what } => {
-                writeln!(f, "{path}: {} {what}", error("[io]"))?;
+                writeln!(f, "{}: {} {what}", text::escape(path), error("[io]"))?;
                 None
             }
             Error::Template { place, why } => {
-                writeln!(f, "{place}: {} {why}", error("[template]"))?;
+                writeln!(f, "{}: {} {why}", text::escape(place), error("[template]"))?;
                 None
             }
             Error::Usage {
@@ -223,7 +245,7 @@ impl Error {
                 message,
                 help,
             } => {
-                let place = place.as_deref().unwrap_or("synth diff");
+                let place = text::escape(place.as_deref().unwrap_or("synth diff"));
                 writeln!(f, "{place}: {} {message}", error(""))?;
                 help.as_deref()
             }
@@ -248,14 +270,7 @@ impl Error {
                 files,
                 help,
             } => {
-                writeln!(
-                    f,
-                    "{dir}: {} {dir} is not what the specs in {specs} compile to now:",
-                    error("[stale]")
-                )?;
-                for (file, how) in files {
-                    writeln!(f, "  {file}: {how}")?;
-                }
+                write_stale(f, &error("[stale]"), dir, specs, files)?;
                 Some(help.as_str())
             }
             Error::Spec {

@@ -2,8 +2,9 @@
 //! must match the whole pattern, as CloudFormation requires (docs/aws-facts.md §1.11), so a
 //! value the deploy would refuse is an error here, at its line, before anything is written.
 //! Must not: claim a pattern is wrong. CloudFormation reads Java regular expressions; a pattern
-//! that the engine here (fancy-regex: backtracking, lookaround, backreferences) cannot compile,
-//! or cannot decide within its backtracking budget, gets a warning saying it was not checked.
+//! that the engine here (fancy-regex: backtracking, lookaround, backreferences) cannot compile
+//! on its own, that uses an escape Java reads differently, or that it cannot decide within its
+//! backtracking budget, gets a warning saying it was not checked.
 
 use fancy_regex::Regex;
 
@@ -17,8 +18,20 @@ pub(super) fn check(l: &Loaded, out: &mut Vec<Diagnostic>) {
         let Some(pattern) = &p.allowed_pattern else {
             continue;
         };
-        // Anchored around a group: `a|b` must match all of `a` or all of `b`.
-        let Ok(whole) = Regex::new(&format!("^(?:{pattern})$")) else {
+        // Escapes whose meaning differs between Java and this engine (`\p{Punct}`, `\h`, `\v`
+        // and the other `\p` classes): a value could be refused that CloudFormation accepts.
+        if JAVA_ONLY.iter().any(|e| pattern.contains(e)) {
+            out.push(unchecked(
+                l,
+                name,
+                "it uses an escape Java reads differently",
+            ));
+            continue;
+        }
+        // The pattern must stand on its own first, so `a)|(b` cannot leave the group below.
+        // Then anchored around a group: `a|b` must match all of `a` or all of `b`.
+        let whole = Regex::new(pattern).and_then(|_| Regex::new(&format!("^(?:{pattern})$")));
+        let Ok(whole) = whole else {
             out.push(unchecked(l, name, "its syntax is not one this check reads"));
             continue;
         };
@@ -57,6 +70,12 @@ pub(super) fn check(l: &Loaded, out: &mut Vec<Diagnostic>) {
         }
     }
 }
+
+/// Escapes Java gives another meaning (POSIX and Java classes under `\p`, horizontal and
+/// vertical whitespace `\h` and `\v`): checked here, they could refuse a value CloudFormation
+/// takes, so a pattern holding one is not checked. Differences the other way (`\d` and `\w`
+/// are Unicode here, ASCII in Java) can only let through a value CloudFormation then refuses.
+const JAVA_ONLY: [&str; 6] = ["\\p", "\\P", "\\h", "\\H", "\\v", "\\V"];
 
 fn unchecked(l: &Loaded, name: &str, why: &str) -> Diagnostic {
     let mut d = Diagnostic::input(

@@ -152,15 +152,18 @@ fn mistyped_command(cwd: &Path, spec: &Path) -> Result<(), Error> {
 }
 
 /// Templates written where specs are read from would be read as specs by the next run (and
-/// fail it, or worse, be taken for one): `--out` may not be the stacks directory, or the
-/// directory of a spec named on the command line.
+/// fail it, or worse, be taken for one): `--out` may not be the directory of a spec being
+/// built, nor the stacks directory (when it exists: with specs named and no stacks directory,
+/// `--out stacks` is just a name).
 fn refuse_out_among_specs(cli: &Cli, cwd: &Path, files: &[PathBuf]) -> Result<(), Error> {
     let out = cwd.join(&cli.out);
     let stacks = cwd.join(&cli.stacks);
+    let stacks = (cli.specs.is_empty() || stacks.is_dir()).then_some(stacks);
     let spec_dirs = files
         .iter()
         .map(|f| cwd.join(f.parent().unwrap_or(Path::new(""))));
-    if !std::iter::once(stacks)
+    if !stacks
+        .into_iter()
         .chain(spec_dirs)
         .any(|d| layout::same_dir(&out, &d))
     {

@@ -192,12 +192,15 @@ pub fn from_dir(cwd: &Path, dir: &Path, notes: &mut Vec<String>) -> Result<Side,
 
 /// Runs git in `cwd`; stdout on success, git's first error line otherwise. The caller's git
 /// configuration applies (as for any git command they run), but nothing interactive can start:
-/// output goes to a pipe, and the terminal prompt is off.
+/// output goes to a pipe, and the terminal prompt is off. Replacement objects (`git replace`)
+/// are ignored: the blob ids `ls-tree` lists must be the objects `cat-file` reads, or a template
+/// skipped by its id could differ from the one read.
 fn git(cwd: &Path, args: &[&str]) -> Result<Vec<u8>, String> {
     let out = Command::new("git")
         .args(args)
         .current_dir(cwd)
         .env("GIT_TERMINAL_PROMPT", "0")
+        .env("GIT_NO_REPLACE_OBJECTS", "1")
         .output()
         .map_err(|e| spawn_words(&e))?;
     if out.status.success() {
@@ -538,6 +541,7 @@ fn cat_blobs(
         .args(["cat-file", "--batch"])
         .current_dir(cwd)
         .env("GIT_TERMINAL_PROMPT", "0")
+        .env("GIT_NO_REPLACE_OBJECTS", "1")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

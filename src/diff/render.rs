@@ -361,10 +361,17 @@ pub fn markdown_within(report: &Report, verbose: bool, max: usize) -> String {
     let base = match &report.base {
         super::model::Base::Git { rev, commit } => {
             let short: String = commit.chars().take(7).collect();
+            // The revision as typed is unbounded (`HEAD~0~0…`): the heading shows at most 80
+            // characters of it, so it cannot push the comment past the limit.
+            let rev = if rev.chars().count() > 80 {
+                format!("{}…", rev.chars().take(80).collect::<String>())
+            } else {
+                rev.clone()
+            };
             if rev.starts_with(&short) {
                 code(&short)
             } else {
-                format!("{} ({})", md(rev), code(&short))
+                format!("{} ({})", md(&rev), code(&short))
             }
         }
         super::model::Base::Dir { dir } => code(dir),
@@ -785,6 +792,26 @@ mod tests {
         // Uncut, the order stays by name.
         let whole = markdown_within(&r, false, usize::MAX);
         assert!(whole.find("c000").unwrap() < whole.find("zz-last").unwrap());
+    }
+
+    /// The revision as typed is shown cut short: `--base HEAD~0~0…` (33,000 times) cannot
+    /// make the comment pass the limit, with or without changes.
+    #[test]
+    fn a_huge_revision_does_not_pass_the_limit() {
+        for changed in [0, 3] {
+            let mut r = report(changed, 2, 1);
+            r.base = Base::Git {
+                rev: format!("HEAD{}", "~0".repeat(33_000)),
+                commit: "0123456789abcdef0123456789abcdef01234567".into(),
+            };
+            let md = markdown(&r, false);
+            assert!(
+                md.len() < 1_000 + changed * 1_000,
+                "{changed}: {} bytes",
+                md.len()
+            );
+            assert!(md.contains("…"), "{md}");
+        }
     }
 
     #[test]

@@ -473,6 +473,14 @@ fn out_may_not_be_where_specs_are_read() {
     let ran = scratch.run(&["--out", ".", "stacks/fleet.yaml"]);
     assert_eq!(ran.code, 0, "{ran:?}");
     assert!(scratch.exists("fleet.template.yaml"));
+    // With specs named and no stacks directory, `stacks` is just a name for the templates.
+    let named = Scratch::new().file(
+        "specs/fleet.yaml",
+        fs::read(repo().join("stacks/fleet.yaml")).unwrap(),
+    );
+    let ran = named.run(&["--out", "stacks", "specs/fleet.yaml"]);
+    assert_eq!(ran.code, 0, "{ran:?}");
+    assert!(named.exists("stacks/fleet.template.yaml"));
 }
 
 /// A spec whose file name is not UTF-8 is refused for that reason (its name goes into the
@@ -533,6 +541,37 @@ fn check_escapes_what_a_hand_edited_out_holds() {
     assert!(
         ran.stderr
             .contains("out/x\\u{1b}[2J.template.yaml: orphaned"),
+        "{}",
+        ran.stderr
+    );
+}
+
+/// `allowed_pattern` is checked only where this engine reads it as Java does: `\p{Punct}` is
+/// ASCII punctuation in Java (which takes `$+<`) and Unicode punctuation here (which does not),
+/// so it is reported as not checked rather than refused; a plain pattern is checked.
+#[test]
+fn allowed_patterns_java_reads_differently_are_not_checked() {
+    let spec = fs::read_to_string(repo().join("tests/fixtures/good/minimal.yaml"))
+        .unwrap()
+        .replace("client_id: minimalclient", "client_id: { param: Client }")
+        .replace(
+            "topic_scopes:",
+            "parameters:\n  Client:\n    description: c\n    default: $+<\n    allowed_pattern: \"\\\\p{Punct}+\"\ntopic_scopes:",
+        );
+    let ran = Scratch::new().file("stacks/minimal.yaml", &spec).run(&[]);
+    assert_eq!(ran.code, 0, "{ran:?}");
+    assert!(
+        ran.stderr.contains("warning[spec-value]: parameter `Client`'s allowed_pattern was not checked against its values: it uses an escape Java reads differently"),
+        "{}",
+        ran.stderr
+    );
+    let checked = spec.replace("\\\\p{Punct}+", "[a-z]+");
+    let ran = Scratch::new()
+        .file("stacks/minimal.yaml", &checked)
+        .run(&[]);
+    assert_eq!(ran.code, 2, "{ran:?}");
+    assert!(
+        ran.stderr.contains("`$+<` does not match"),
         "{}",
         ran.stderr
     );

@@ -713,6 +713,20 @@ fn a_stale_out_is_refused_naming_the_stale_files() {
     ] {
         assert!(ran.stderr.contains(line), "{line}: {}", ran.stderr);
     }
+    // A file name from the listing of out/ cannot write lines of its own into the CI log.
+    r.write(
+        "out/x\n## forged\u{1b}[2J.template.yaml",
+        &r.read("out/shop.template.yaml"),
+    );
+    let ran = r.diff(&["--base", "HEAD"], 2);
+    assert!(
+        ran.stderr
+            .contains("out/x\\n## forged\\u{1b}[2J.template.yaml: "),
+        "{}",
+        ran.stderr
+    );
+    assert!(!ran.stderr.contains("\n## forged"), "{}", ran.stderr);
+    fs::remove_file(r.path().join("out/x\n## forged\u{1b}[2J.template.yaml")).expect("rm");
     // A spec with errors: nothing is generated from it, so out/ cannot be current.
     fs::remove_file(r.path().join("out/gone.template.yaml")).expect("rm");
     r.write("stacks/more.yaml", "version: 1\nstack: more\nstakc: x\n");
