@@ -75,6 +75,33 @@ find_hyperfine() {
     fi
 }
 
+# Sets time_cmd for peak memory: /usr/bin/time when installed, else python3's getrusage (empty).
+# shellcheck disable=SC2154 # script is set by the caller
+find_time_cmd() {
+    time_cmd=""
+    if [[ -x /usr/bin/time ]]; then
+        time_cmd=/usr/bin/time
+    elif ! command -v python3 >/dev/null; then
+        echo "$script: need /usr/bin/time (apt-get install time) or python3 for peak memory" >&2
+        exit 2
+    fi
+}
+
+# Peak resident set size in MiB (one decimal) of one run of "$@"; the run must exit 0.
+peak_mib() {
+    local kib
+    if [[ -n "$time_cmd" ]]; then
+        kib=$("$time_cmd" -f '%M' -o "$work/time.txt" "$@" >/dev/null 2>&1 && cat "$work/time.txt")
+    else
+        kib=$(python3 -c '
+import resource, subprocess, sys
+code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+sys.exit(code)' "$@")
+    fi
+    awk -v k="$kib" 'BEGIN { printf "%.1f", k / 1024 }'
+}
+
 # Writes specs 1..n into $1/stacks, as benches/generate/mod.rs does.
 generate() {
     local dir=$1 n=$2 i num text

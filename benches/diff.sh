@@ -79,13 +79,7 @@ fi
 make_work diff
 find_hyperfine
 
-time_cmd=""
-if [[ -x /usr/bin/time ]]; then
-    time_cmd=/usr/bin/time
-elif ! command -v python3 >/dev/null; then
-    echo "$script: need /usr/bin/time (apt-get install time) or python3 for peak memory" >&2
-    exit 2
-fi
+find_time_cmd
 
 # Git with a fixed identity and no user or system configuration.
 export GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1
@@ -137,20 +131,6 @@ paired_ratio() {
         awk '{ a[NR] = $1 } END { printf "%.2f", a[int((NR + 1) / 2)] }'
 }
 
-# Peak resident set size in MiB of one run of "$@" (which must exit 0).
-peak_mib() {
-    local kib
-    if [[ -n "$time_cmd" ]]; then
-        kib=$("$time_cmd" -f '%M' -o "$work/time.txt" "$@" >/dev/null 2>&1 && cat "$work/time.txt")
-    else
-        kib=$(python3 -c '
-import resource, subprocess, sys
-code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
-print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-sys.exit(code)' "$@")
-    fi
-    awk -v k="$kib" 'BEGIN { printf "%.1f", k / 1024 }'
-}
 
 # Runs synth to write out/, quietly unless it fails.
 regenerate() {

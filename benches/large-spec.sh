@@ -47,13 +47,7 @@ fi
 resolve_bin
 make_work large
 find_hyperfine
-time_cmd=""
-if [[ -x /usr/bin/time ]]; then
-    time_cmd=/usr/bin/time
-elif ! command -v python3 >/dev/null; then
-    echo "$script: need /usr/bin/time (apt-get install time) or python3 for peak memory" >&2
-    exit 2
-fi
+find_time_cmd
 
 # The spec with `pools` identity pools, each with `roles` signed-in roles (`staff`, the default,
 # and roles-1 mapped site roles) and `topics` topics spread over its site roles, on stdout. With

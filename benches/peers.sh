@@ -136,7 +136,7 @@ median_ms() {
 }
 
 # Peak RSS in MiB (one decimal) of one run of "$@", after PREPARE; the run must exit 0.
-peak_mib() {
+peer_peak_mib() {
     bash -c "$PREPARE"
     if ! /usr/bin/time -f '%M' -o "$work/time.txt" "$@" >/dev/null 2>"$work/run.log"; then
         tail -n 20 "$work/run.log" >&2
@@ -166,7 +166,7 @@ measure() {
         once[$n]+=" $who"
     else
         ms[$who,$n]=$(median_ms "$@")
-        mib[$who,$n]=$(peak_mib "$@")
+        mib[$who,$n]=$(peer_peak_mib "$@")
     fi
     echo "   $who: ${ms[$who,$n]} ms, ${mib[$who,$n]} MiB" >&2
 }

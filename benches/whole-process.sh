@@ -64,13 +64,7 @@ resolve_bin
 make_work bench
 
 find_hyperfine
-time_cmd=""
-if [[ -x /usr/bin/time ]]; then
-    time_cmd=/usr/bin/time
-elif ! command -v python3 >/dev/null; then
-    echo "whole-process.sh: need /usr/bin/time (apt-get install time) or python3 for peak memory" >&2
-    exit 2
-fi
+find_time_cmd
 
 # (No quotes in PREPARE: hyperfine -N splits it on spaces. mktemp's paths have none.)
 
@@ -111,20 +105,6 @@ median_ms() {
     fi
 }
 
-# Peak resident set size in MiB (one decimal) of one run of "$@"; the run must exit 0.
-peak_mib() {
-    local kib
-    if [[ -n "$time_cmd" ]]; then
-        kib=$("$time_cmd" -f '%M' -o "$work/time.txt" "$@" >/dev/null 2>&1 && cat "$work/time.txt")
-    else
-        kib=$(python3 -c '
-import resource, subprocess, sys
-code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
-print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-sys.exit(code)' "$@")
-    fi
-    awk -v k="$kib" 'BEGIN { printf "%.1f", k / 1024 }'
-}
 
 # Digest of every file in out/, by name and content.
 digest() {

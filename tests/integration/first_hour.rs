@@ -10,25 +10,20 @@ use std::process::Command;
 use cogsynth::cli::subcommand_names;
 use cogsynth::rules::RULES;
 
-use crate::support::{Ran, Scratch, repo};
+use crate::support::{Ran, Scratch, repo, run_in};
 
 /// Runs `synth` in `dir` with a controlled colour environment: `NO_COLOR`, `CLICOLOR_FORCE`
 /// and `CLICOLOR` removed, then `envs` set.
 fn run_env(dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> Ran {
-    let out = Command::new(env!("CARGO_BIN_EXE_synth"))
-        .args(args)
-        .env_remove("NO_COLOR")
-        .env_remove("CLICOLOR_FORCE")
-        .env_remove("CLICOLOR")
-        .envs(envs.iter().copied())
-        .current_dir(dir)
-        .output()
-        .expect("runs synth");
-    Ran {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    run_in(
+        dir,
+        Command::new(env!("CARGO_BIN_EXE_synth"))
+            .args(args)
+            .env_remove("NO_COLOR")
+            .env_remove("CLICOLOR_FORCE")
+            .env_remove("CLICOLOR")
+            .envs(envs.iter().copied()),
+    )
 }
 
 /// `text` without ANSI SGR sequences (`ESC [ … m`).

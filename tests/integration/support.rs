@@ -30,12 +30,14 @@ pub(crate) struct Ran {
 
 /// Runs the built `synth` in `dir` with `args` and extra environment `envs`.
 pub(crate) fn synth(dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> Ran {
-    let out = Command::new(env!("CARGO_BIN_EXE_synth"))
-        .args(args)
-        .envs(envs.iter().copied())
-        .current_dir(dir)
-        .output()
-        .expect("runs synth");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_synth"));
+    command.args(args).envs(envs.iter().copied());
+    run_in(dir, &mut command)
+}
+
+/// Runs `command` (a `synth` command line built by the caller) in `dir`.
+pub(crate) fn run_in(dir: &Path, command: &mut Command) -> Ran {
+    let out = command.current_dir(dir).output().expect("runs synth");
     Ran {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
