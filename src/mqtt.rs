@@ -133,16 +133,8 @@ pub fn check(text: &str, kind: Kind) -> Result<(), TopicError> {
             "shorten the topic",
         ));
     }
-    let counted = strip_rules_prefix(text).matches('/').count();
-    if counted > TOPIC_MAX_SLASHES {
-        return Err(err(
-            format!(
-                "has {} levels; IoT allows {} (at most {TOPIC_MAX_SLASHES} `/`)",
-                counted + 1,
-                TOPIC_MAX_SLASHES + 1
-            ),
-            "use fewer topic levels",
-        ));
+    if let Some(why) = too_many_levels(text) {
+        return Err(err(why, "use fewer topic levels"));
     }
     Ok(())
 }
@@ -202,18 +194,23 @@ pub fn check_request(text: &str, kind: Kind) -> Result<(), TopicError> {
             "shorten the topic",
         ));
     }
-    let counted = strip_rules_prefix(text).matches('/').count();
-    if counted > TOPIC_MAX_SLASHES {
-        return Err(err(
-            format!(
-                "has {} levels; IoT allows {} (at most {TOPIC_MAX_SLASHES} `/`)",
-                counted + 1,
-                TOPIC_MAX_SLASHES + 1
-            ),
-            "use fewer topic levels",
-        ));
+    if let Some(why) = too_many_levels(text) {
+        return Err(err(why, "use fewer topic levels"));
     }
     Ok(())
+}
+
+/// Why `text` has more topic levels than IoT allows (a Basic Ingest `$aws/rules/<rule>/`
+/// prefix not counted), if it does.
+fn too_many_levels(text: &str) -> Option<String> {
+    let counted = strip_rules_prefix(text).matches('/').count();
+    (counted > TOPIC_MAX_SLASHES).then(|| {
+        format!(
+            "has {} levels; IoT allows {} (at most {TOPIC_MAX_SLASHES} `/`)",
+            counted + 1,
+            TOPIC_MAX_SLASHES + 1
+        )
+    })
 }
 
 /// How far a spec's shadow entry reaches: read the shadow and watch it change, or also change
