@@ -166,8 +166,17 @@ pub fn from_dir(cwd: &Path, dir: &Path, notes: &mut Vec<String>) -> Result<Side,
     let mut names = Vec::new();
     for e in entries {
         let e = e.map_err(|e| Error::io_on(&shown_dir, &e))?;
-        if e.file_type().is_ok_and(|t| t.is_file()) {
-            names.push(e.file_name().to_string_lossy().into_owned());
+        // Files, and symbolic links to files, as `synth --check` reads them.
+        if !fs::metadata(e.path()).is_ok_and(|m| m.is_file()) {
+            continue;
+        }
+        match e.file_name().into_string() {
+            Ok(name) => names.push(name),
+            // synth names every file it writes after a stack: ASCII, so never this one.
+            Err(name) => notes.push(format!(
+                "{}: skipped: its name is not UTF-8, so synth did not write it",
+                crate::text::escape(&display(&dir.join(name)))
+            )),
         }
     }
     let stacks = pick(names, notes, &shown_dir)
@@ -373,8 +382,16 @@ pub fn from_git(
             continue;
         };
         let mut meta = meta.split(' ');
-        if let (Some(_), Some("blob"), Some(object)) = (meta.next(), meta.next(), meta.next()) {
-            blobs.insert(name.to_owned(), object.to_owned());
+        match (meta.next(), meta.next(), meta.next()) {
+            // A symbolic link's blob is its target's path, not a template: git does not follow it.
+            (Some("120000"), _, _) => notes.push(format!(
+                "{shown_dir}/{}: skipped at {label}: a symbolic link in git (its target is not read)",
+                crate::text::escape(name)
+            )),
+            (Some(_), Some("blob"), Some(object)) => {
+                blobs.insert(name.to_owned(), object.to_owned());
+            }
+            _ => {}
         }
     }
     let place = format!("{shown_dir}/ at {label}");

@@ -1403,3 +1403,48 @@ fn a_markdown_report_too_long_for_a_comment_is_cut_between_stacks() {
         serde_json::from_str(&r.diff(&[&args[..], &["json"]].concat(), 0).stdout).expect("json");
     assert_eq!(json["stacks"].as_array().map(Vec::len), Some(STACKS + 1));
 }
+
+/// A template reached through a symbolic link is read as `synth --check` reads it (it was
+/// reported removed), and a file in out/ whose name is not UTF-8, which synth never writes, is
+/// skipped with a note (it was "no such file").
+#[cfg(unix)]
+#[test]
+fn symlinked_templates_are_read_and_non_utf8_names_skipped() {
+    use std::os::unix::ffi::OsStrExt as _;
+    let r = Repo::with_shop();
+    let template = r.read("out/shop.template.yaml");
+    r.write("old/shop.template.yaml", &template);
+    r.write("kept/shop.template.yaml", &template);
+    fs::remove_file(r.path().join("out/shop.template.yaml")).expect("rm");
+    std::os::unix::fs::symlink(
+        "../kept/shop.template.yaml",
+        r.path().join("out/shop.template.yaml"),
+    )
+    .expect("symlink");
+    let ran = r.diff(&["--base-dir", "old", "--format", "json"], 0);
+    let report: serde_json::Value = serde_json::from_str(&ran.stdout).expect("json");
+    assert_eq!(report["stacks"][0]["status"], "unchanged", "{}", ran.stdout);
+    // Committed, the link is a blob holding its target's path: not read as a template, said so.
+    r.commit("out/ through a link");
+    let ran = r.diff(&["--base", "HEAD"], 0);
+    assert!(
+        ran.stderr.contains("out/shop.template.yaml: skipped at HEAD"),
+        "{}",
+        ran.stderr
+    );
+    fs::write(
+        r.path()
+            .join("out")
+            .join(std::ffi::OsStr::from_bytes(b"x\xff.template.yaml")),
+        &template,
+    )
+    .expect("write");
+    let ran = r.diff(&["--base-dir", "old"], 0);
+    assert!(
+        ran.stderr.contains(
+            "out/x\u{fffd}.template.yaml: skipped: its name is not UTF-8, so synth did not write it"
+        ),
+        "{}",
+        ran.stderr
+    );
+}
