@@ -1428,7 +1428,8 @@ fn symlinked_templates_are_read_and_non_utf8_names_skipped() {
     r.commit("out/ through a link");
     let ran = r.diff(&["--base", "HEAD"], 0);
     assert!(
-        ran.stderr.contains("out/shop.template.yaml: skipped at HEAD"),
+        ran.stderr
+            .contains("out/shop.template.yaml: skipped at HEAD"),
         "{}",
         ran.stderr
     );
