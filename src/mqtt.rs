@@ -110,21 +110,7 @@ pub fn check(text: &str, kind: Kind) -> Result<(), TopicError> {
             "only `$aws/...` reserved topics can be granted; rename the topic",
         ));
     }
-    let levels: Vec<&str> = text.split('/').collect();
-    for (i, level) in levels.iter().enumerate() {
-        if level.contains('#') && (*level != "#" || i + 1 != levels.len()) {
-            return Err(err(
-                "`#` must be the last level and alone in it",
-                "write `a/b/#`, not `a/#/b` or `a/b#`",
-            ));
-        }
-        if level.contains('+') && *level != "+" {
-            return Err(err(
-                "`+` must be alone in its level",
-                "write `a/+/c`, not `a/b+/c`",
-            ));
-        }
-    }
+    misplaced_wildcard(text)?;
     if bytes > TOPIC_MAX_BYTES {
         return Err(err(
             format!(
@@ -171,21 +157,7 @@ pub fn check_request(text: &str, kind: Kind) -> Result<(), TopicError> {
             }
         }
         Kind::Filter => {
-            let levels: Vec<&str> = text.split('/').collect();
-            for (i, level) in levels.iter().enumerate() {
-                if level.contains('#') && (*level != "#" || i + 1 != levels.len()) {
-                    return Err(err(
-                        "`#` must be the last level and alone in it",
-                        "write `a/b/#`, not `a/#/b` or `a/b#`",
-                    ));
-                }
-                if level.contains('+') && *level != "+" {
-                    return Err(err(
-                        "`+` must be alone in its level",
-                        "write `a/+/c`, not `a/b+/c`",
-                    ));
-                }
-            }
+            misplaced_wildcard(text)?;
         }
     }
     if text.len() > TOPIC_MAX_BYTES {
@@ -196,6 +168,27 @@ pub fn check_request(text: &str, kind: Kind) -> Result<(), TopicError> {
     }
     if let Some(why) = too_many_levels(text) {
         return Err(err(why, "use fewer topic levels"));
+    }
+    Ok(())
+}
+
+/// A `#` that is not alone in the last level, or a `+` not alone in its level (MQTT 3.1.1
+/// section 4.7.1): the same for a spec's filters and a simulated subscribe.
+fn misplaced_wildcard(text: &str) -> Result<(), TopicError> {
+    let levels: Vec<&str> = text.split('/').collect();
+    for (i, level) in levels.iter().enumerate() {
+        if level.contains('#') && (*level != "#" || i + 1 != levels.len()) {
+            return Err(err(
+                "`#` must be the last level and alone in it",
+                "write `a/b/#`, not `a/#/b` or `a/b#`",
+            ));
+        }
+        if level.contains('+') && *level != "+" {
+            return Err(err(
+                "`+` must be alone in its level",
+                "write `a/+/c`, not `a/b+/c`",
+            ));
+        }
     }
     Ok(())
 }

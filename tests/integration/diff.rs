@@ -913,22 +913,7 @@ fn hostile_out(r: &Repo) {
         .expect("parses")
         .value;
     let mut new = base.clone();
-    let arn = |t: &str| serde_json::json!({ "Fn::Sub": format!("arn:${{AWS::Partition}}:iot:${{AWS::Region}}:${{AWS::AccountId}}:topicfilter/{t}") });
-    for path in [
-        "/Resources/ShopAuthenticatedRole/Properties/Policies/0/PolicyDocument/Statement",
-        "/Resources/ShopIotPolicy/Properties/PolicyDocument/Statement",
-    ] {
-        let subscribe = new
-            .pointer_mut(path)
-            .expect("statements")
-            .as_array_mut()
-            .expect("statements")
-            .iter_mut()
-            .find(|s| s["Action"] == "iot:Subscribe")
-            .expect("a subscribe statement");
-        let list = subscribe["Resource"].as_array_mut().expect("resources");
-        list.extend(HOSTILE_TOPICS.iter().map(|t| arn(t)));
-    }
+    add_subscribe_filters(&mut new, HOSTILE_TOPICS.iter().map(|t| (*t).to_owned()));
     for (dir, value) in [("base", &base), ("new", &new)] {
         r.write(
             &format!("{dir}/shop.template.json"),
@@ -1309,25 +1294,10 @@ fn a_markdown_report_too_long_for_a_comment_is_cut_between_stacks() {
     let base = cogsynth::source::parse("t.yaml", &text)
         .expect("parses")
         .value;
-    let arn = |t: &str| serde_json::json!({ "Fn::Sub": format!("arn:${{AWS::Partition}}:iot:${{AWS::Region}}:${{AWS::AccountId}}:topicfilter/{t}") });
     let base_text = serde_json::to_string_pretty(&base).expect("json");
     for i in 0..STACKS {
         let mut new = base.clone();
-        for path in [
-            "/Resources/ShopAuthenticatedRole/Properties/Policies/0/PolicyDocument/Statement",
-            "/Resources/ShopIotPolicy/Properties/PolicyDocument/Statement",
-        ] {
-            let subscribe = new
-                .pointer_mut(path)
-                .expect("statements")
-                .as_array_mut()
-                .expect("statements")
-                .iter_mut()
-                .find(|s| s["Action"] == "iot:Subscribe")
-                .expect("a subscribe statement");
-            let list = subscribe["Resource"].as_array_mut().expect("resources");
-            list.extend((0..40).map(|t| arn(&format!("shop/{i}/topic-{t}"))));
-        }
+        add_subscribe_filters(&mut new, (0..40).map(|t| format!("shop/{i}/topic-{t}")));
         let name = format!("s{i:03}.template.json");
         r.write(&format!("base/{name}"), &base_text);
         r.write(
@@ -1448,4 +1418,27 @@ fn symlinked_templates_are_read_and_non_utf8_names_skipped() {
         "{}",
         ran.stderr
     );
+}
+
+/// Adds `filters` to the subscribe statements of the shop template's two layers (its IAM role
+/// policy and its IoT policy), as `topicfilter/` ARNs.
+fn add_subscribe_filters(template: &mut serde_json::Value, filters: impl Iterator<Item = String>) {
+    let arns: Vec<serde_json::Value> = filters
+        .map(|t| serde_json::json!({ "Fn::Sub": format!("arn:${{AWS::Partition}}:iot:${{AWS::Region}}:${{AWS::AccountId}}:topicfilter/{t}") }))
+        .collect();
+    for path in [
+        "/Resources/ShopAuthenticatedRole/Properties/Policies/0/PolicyDocument/Statement",
+        "/Resources/ShopIotPolicy/Properties/PolicyDocument/Statement",
+    ] {
+        let subscribe = template
+            .pointer_mut(path)
+            .expect("statements")
+            .as_array_mut()
+            .expect("statements")
+            .iter_mut()
+            .find(|s| s["Action"] == "iot:Subscribe")
+            .expect("a subscribe statement");
+        let list = subscribe["Resource"].as_array_mut().expect("resources");
+        list.extend(arns.iter().cloned());
+    }
 }
